@@ -1,0 +1,1 @@
+"""The ways in: the `momentloop` CLI and (soon) the FastAPI app."""

@@ -1,0 +1,1 @@
+"""The stages of MomentLoop: plain Python, importable without Modal, GPU libraries or keys."""

@@ -1,0 +1,1 @@
+"""What every side of MomentLoop uses: models, settings, the artifact and job stores, media helpers."""

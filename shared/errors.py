@@ -1,0 +1,78 @@
+"""One error type per failure family, each carrying the evidence a person needs to act on it."""
+
+from __future__ import annotations
+
+
+class MomentLoopError(Exception):
+    """Base of every error MomentLoop raises on purpose. `str(err)` is one line a user can read."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint or self.hint
+
+    @property
+    def reason(self) -> str:
+        return str(self)
+
+
+class InputError(MomentLoopError):
+    """The user's input cannot be used (exit code 2 in the CLI, a 4xx over HTTP)."""
+
+
+class PhotoError(InputError):
+    """One photo cannot be used; the job goes on without it."""
+
+    def __init__(self, message: str, *, name: str, hint: str = "") -> None:
+        super().__init__(f"{name}: {message}", hint=hint)
+        self.name = name
+
+
+class MusicError(InputError):
+    """The music file cannot be read or is too short to use."""
+
+
+class NoUsablePhotosError(InputError):
+    """Every photo given was rejected."""
+
+    def __init__(self, rejections: list[tuple[str, str]]) -> None:
+        detail = "; ".join(f"{name}: {why}" for name, why in rejections[:5])
+        more = f" (+{len(rejections) - 5} more)" if len(rejections) > 5 else ""
+        super().__init__(
+            f"no usable photo among {len(rejections)} given" + (f" ({detail}{more})" if detail else ""),
+            hint="give at least one JPEG, PNG, HEIC, WebP or AVIF photo",
+        )
+        self.rejections = rejections
+
+
+class OptionError(InputError):
+    """An option value is out of range or unknown."""
+
+
+class FFmpegError(MomentLoopError):
+    """ffmpeg failed. Carries the command line and the tail of its stderr."""
+
+    def __init__(self, message: str, *, cmd: list[str], stderr: str) -> None:
+        tail = stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
+        super().__init__(f"{message}: {tail}")
+        self.cmd = cmd
+        self.stderr = stderr
+
+
+class StoreError(MomentLoopError):
+    """An artifact could not be read or written."""
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(f"{message}: {key}")
+        self.key = key
+
+
+class StageError(MomentLoopError):
+    """A stage failed for one item; other items of the job are not affected."""
+
+    def __init__(self, message: str, *, stage: str, item: str | None = None, hint: str = "") -> None:
+        where = f"{stage}[{item}]" if item is not None else stage
+        super().__init__(f"{where}: {message}", hint=hint)
+        self.stage = stage
+        self.item = item

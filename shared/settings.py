@@ -1,0 +1,66 @@
+"""The one settings object. Values come from MOMENTLOOP_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "momentloop"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration shared by the CLI, the web app and the Modal functions."""
+
+    model_config = SettingsConfigDict(env_prefix="MOMENTLOOP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder holding the artifact store (artifacts/) and the job database (momentloop.db).",
+    )
+    executor: Literal["local", "modal"] = Field(default="local", description="Where stages run.")
+    workers: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        description="Parallel items per stage for the local executor.",
+    )
+    max_pixels: int = Field(
+        default=120_000_000,
+        ge=1,
+        description="Photos whose header claims more pixels than this are refused before decoding.",
+    )
+    max_photo_side: int = Field(
+        default=3840, ge=256, description="Photos are downscaled to this long side right after decoding."
+    )
+    style_provider: str = Field(default="local", description="Provider (or comma-separated chain) for style.")
+    plan_provider: str = Field(default="local", description="Provider (or chain) for the scene plan.")
+    clip_provider: str = Field(default="local", description="Provider (or chain) for clips.")
+    music_provider: str = Field(default="local", description="Provider (or chain) for generated music.")
+    clip_preset: str = Field(
+        default="ultrafast", description="libx264 preset of intermediate clips (they are re-encoded once)."
+    )
+    clip_crf: int = Field(default=12, ge=0, le=51, description="Quality of intermediate clips (lower: better).")
+    output_preset: str = Field(default="medium", description="libx264 preset of the final video.")
+    output_crf: int = Field(default=20, ge=0, le=51, description="Quality of the final video (lower: better).")
+    target_lufs: float = Field(default=-14.0, description="Integrated loudness of the final soundtrack.")
+    true_peak_db: float = Field(default=-1.5, description="True-peak ceiling (dBTP) of the soundtrack.")
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.data_dir / "artifacts"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "momentloop.db"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,98 @@
+"""The artifact store: put/get/exists/url by key. Writes are atomic: readers never see half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from shared.errors import StoreError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _check_key(key: str) -> str:
+    p = PurePosixPath(key)
+    if not key or p.is_absolute() or ".." in p.parts or "\\" in key or key.endswith("/"):
+        raise StoreError("invalid artifact key", key=key)
+    return key
+
+
+class ArtifactStore(Protocol):
+    def exists(self, key: str) -> bool: ...
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def put_file(self, key: str, path: Path) -> None: ...
+    def local_path(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
+    def write_path(self, key: str, *, suffix: str = "") -> contextlib.AbstractContextManager[Path]: ...
+    def url(self, key: str) -> str: ...
+
+
+class LocalStore:
+    """A folder. Also what a mounted Modal Volume looks like from inside a function."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str) -> Path:
+        return self.root / _check_key(key)
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        with self.write_path(key) as tmp:
+            tmp.write_bytes(data)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise StoreError("no such artifact", key=key) from None
+
+    def put_file(self, key: str, path: Path) -> None:
+        with self.write_path(key) as tmp:
+            shutil.copyfile(path, tmp)
+
+    @contextlib.contextmanager
+    def local_path(self, key: str) -> Iterator[Path]:
+        p = self.path(key)
+        if not p.is_file():
+            raise StoreError("no such artifact", key=key)
+        yield p
+
+    @contextlib.contextmanager
+    def write_path(self, key: str, *, suffix: str = "") -> Iterator[Path]:
+        """Yield a temporary file beside the target; it becomes `key` only if the block succeeds."""
+        final = self.path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=suffix or final.suffix, dir=final.parent)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            yield tmp
+            if not tmp.exists() or tmp.stat().st_size == 0:
+                raise StoreError("nothing was written", key=key)
+            with tmp.open("rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def url(self, key: str) -> str:
+        return self.path(key).resolve().as_uri()
+
+
+def put_model(store: ArtifactStore, key: str, model: BaseModel) -> None:
+    store.put_bytes(key, model.model_dump_json(indent=1).encode())
+
+
+def get_model(store: ArtifactStore, key: str, cls: type[M]) -> M:
+    return cls.model_validate_json(store.get_bytes(key))

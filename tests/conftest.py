@@ -1,0 +1,35 @@
+"""Shared fixtures. Real media lives in ../shared/media beside the project root; tests that need it skip
+with a reason when it is absent (a plain clone has no ../shared)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.store import LocalStore
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MEDIA_DIR = PROJECT_ROOT.parent / "shared" / "media"
+
+
+@pytest.fixture(scope="session")
+def media_dir() -> Path:
+    if not (MEDIA_DIR / "README.md").is_file():
+        pytest.skip(f"real media folder absent: {MEDIA_DIR} (it sits beside the project root)")
+    return MEDIA_DIR
+
+
+@pytest.fixture(scope="session")
+def good_photos(media_dir: Path) -> list[Path]:
+    return sorted(p for p in (media_dir / "photos" / "good").iterdir() if p.is_file())
+
+
+@pytest.fixture(scope="session")
+def bad_photos(media_dir: Path) -> list[Path]:
+    return sorted(p for p in (media_dir / "photos" / "bad").iterdir() if p.is_file())
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> LocalStore:
+    return LocalStore(tmp_path / "artifacts")
