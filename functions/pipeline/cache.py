@@ -1,0 +1,37 @@
+"""Content-addressed stage results: the same request to the same stage code is never computed twice.
+
+A result is written right after its item finishes, so a job killed half-way resumes from what it had."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from functions.pipeline.stages import Stage, get_stage
+from shared.hashing import content_key
+from shared.progress import Reporter, silent
+from shared.store import ArtifactStore, get_model, put_model
+
+
+def result_key(*, stage: Stage, request: BaseModel) -> str:
+    return f"results/{stage.name}/{content_key(stage=stage.name, version=stage.version, request=request)}.json"
+
+
+def cached_result(*, stage: Stage, request: BaseModel, store: ArtifactStore) -> BaseModel | None:
+    key = result_key(stage=stage, request=request)
+    if not store.exists(key):
+        return None
+    return get_model(store, key, stage.result)
+
+
+def run_stage_item(
+    *, stage_name: str, request: BaseModel, store: ArtifactStore, report: Reporter = silent
+) -> BaseModel:
+    """The unit of work every executor runs: a cached result, or the stage's entry function."""
+    stage = get_stage(stage_name)
+    request = stage.request.model_validate(request.model_dump()) if type(request) is not stage.request else request
+    hit = cached_result(stage=stage, request=request, store=store)
+    if hit is not None:
+        return hit
+    result = stage.entry(request=request, store=store, report=report)
+    put_model(store, result_key(stage=stage, request=request), result)
+    return result

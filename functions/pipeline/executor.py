@@ -1,0 +1,99 @@
+"""Executors run one stage over many items. The pipeline does not know which one it has."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from functions.pipeline.cache import run_stage_item
+from shared.errors import MomentLoopError
+from shared.store import ArtifactStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """The result of one item, or why it failed. One failing item never fails the others."""
+
+    index: int
+    result: BaseModel | None = None
+    error: str | None = None
+    hint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+ItemProgress = Callable[[int, float | None, str], None]
+"""Called as (item index, percent or None, message) while items run; from worker threads."""
+
+
+class Executor(Protocol):
+    def map(
+        self,
+        *,
+        stage: str,
+        requests: Sequence[BaseModel],
+        on_progress: ItemProgress | None = None,
+        on_done: Callable[[ItemOutcome], None] | None = None,
+    ) -> list[ItemOutcome]: ...
+
+
+def describe_failure(exc: BaseException) -> tuple[str, str | None]:
+    """A one-line reason and a hint: ours say what is wrong; anything else is named, never dumped."""
+    if isinstance(exc, MomentLoopError):
+        return str(exc), exc.hint or None
+    return f"{exc.__class__.__name__}: {exc}".splitlines()[0][:300], "this is a bug in MomentLoop; please report it"
+
+
+class LocalExecutor:
+    """A bounded thread pool (stage work is OpenCV, numpy and ffmpeg subprocesses, which free the GIL)."""
+
+    def __init__(self, *, store: ArtifactStore, workers: int, limits: dict[str, int] | None = None) -> None:
+        self.store = store
+        self.workers = workers
+        self.limits = limits or {}
+
+    def map(
+        self,
+        *,
+        stage: str,
+        requests: Sequence[BaseModel],
+        on_progress: ItemProgress | None = None,
+        on_done: Callable[[ItemOutcome], None] | None = None,
+    ) -> list[ItemOutcome]:
+        outcomes: list[ItemOutcome | None] = [None] * len(requests)
+        lock = threading.Lock()
+
+        def one(index: int, request: BaseModel) -> ItemOutcome:
+            def report(*, percent: float | None = None, message: str = "") -> None:
+                if on_progress is not None:
+                    on_progress(index, percent, message)
+
+            try:
+                result = run_stage_item(stage_name=stage, request=request, store=self.store, report=report)
+                return ItemOutcome(index=index, result=result)
+            except Exception as exc:  # one item's failure is recorded, never raised through the pool
+                if not isinstance(exc, MomentLoopError):
+                    log.exception("%s item %d failed", stage, index)
+                reason, hint = describe_failure(exc)
+                return ItemOutcome(index=index, error=reason, hint=hint)
+
+        workers = max(1, min(self.workers, self.limits.get(stage, self.workers), len(requests) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ml-{stage}") as pool:
+            futures = [pool.submit(one, i, r) for i, r in enumerate(requests)]
+            for fut in as_completed(futures):
+                outcome = fut.result()
+                with lock:
+                    outcomes[outcome.index] = outcome
+                if on_done is not None:
+                    on_done(outcome)
+        return [o for o in outcomes if o is not None]

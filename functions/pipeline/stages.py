@@ -1,0 +1,58 @@
+"""The stage registry: every stage by name, with its entry function, models and code version.
+
+Executors look stages up here by name, so a remote worker (a Modal function) and a local thread run
+exactly the same entry function on the same request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared import models as m
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    entry: Callable[..., BaseModel]
+    request: type[BaseModel]
+    result: type[BaseModel]
+    version: str
+    takes_store: bool = True
+
+
+@cache
+def stages() -> dict[str, Stage]:
+    # Imported here, not at module top, so importing the pipeline stays cheap for the web app and Modal.
+    from functions import analyze, clips, compose, music, plan, style
+
+    def version(module: Any, attr: str) -> str:
+        return str(getattr(module, attr, "1"))
+
+    def plan_entry(*, request: m.PlanRequest, store: object, report: Any) -> m.ScenePlan:
+        return plan.run_plan(request=request, report=report)
+
+    table = [
+        Stage("analyze_photo", analyze.analyze_photo, m.AnalyzePhotoRequest, m.PhotoInfo,
+              version(analyze, "ANALYZE_VERSION")),
+        Stage("analyze_music", analyze.analyze_music, m.AnalyzeMusicRequest, m.MusicInfo,
+              version(analyze, "MUSIC_ANALYSIS_VERSION")),
+        Stage("music", music.run_music, m.MusicRequest, m.MusicTrack, version(music, "MUSIC_VERSION")),
+        Stage("plan", plan_entry, m.PlanRequest, m.ScenePlan, version(plan, "PLAN_VERSION")),
+        Stage("style", style.run_style, m.StyleRequest, m.StyledImage, version(style, "STYLE_VERSION")),
+        Stage("clips", clips.run_clip, m.ClipRequest, m.ClipResult, version(clips, "CLIPS_VERSION")),
+        Stage("compose", compose.run_compose, m.ComposeRequest, m.ComposeResult,
+              version(compose, "COMPOSE_VERSION")),
+    ]
+    return {s.name: s for s in table}
+
+
+def get_stage(name: str) -> Stage:
+    try:
+        return stages()[name]
+    except KeyError:
+        raise KeyError(f"unknown stage {name!r}; stages: {', '.join(stages())}") from None
