@@ -150,6 +150,7 @@ class MusicRequest(Frozen):
     user_name: str | None = None
     seed: int = 0
     mood: str = "uplifting"
+    provider: str = Field(default="local", description="Generator of a track when no user file is given.")
 
 
 # ---------------------------------------------------------------- style

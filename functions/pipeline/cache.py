@@ -13,14 +13,16 @@ from shared.store import ArtifactStore, get_model, put_model
 
 
 def result_key(*, stage: Stage, request: BaseModel) -> str:
-    return f"results/{stage.name}/{content_key(stage=stage.name, version=stage.version, request=request)}.json"
+    identity = stage.identity(request) if stage.identity else request
+    return f"results/{stage.name}/{content_key(stage=stage.name, version=stage.version, request=identity)}.json"
 
 
 def cached_result(*, stage: Stage, request: BaseModel, store: ArtifactStore) -> BaseModel | None:
     key = result_key(stage=stage, request=request)
     if not store.exists(key):
         return None
-    return get_model(store, key, stage.result)
+    result = get_model(store, key, stage.result)
+    return stage.rebind(result, request) if stage.rebind else result
 
 
 def run_stage_item(

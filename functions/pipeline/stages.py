@@ -22,7 +22,10 @@ class Stage:
     request: type[BaseModel]
     result: type[BaseModel]
     version: str
-    takes_store: bool = True
+    identity: Callable[[Any], BaseModel] | None = None
+    """Maps a request to what its result depends on, when that is less than the whole request."""
+    rebind: Callable[[Any, Any], BaseModel] | None = None
+    """Puts the per-call parts of a request (dropped by `identity`) back into a cached result."""
 
 
 @cache
@@ -36,9 +39,16 @@ def stages() -> dict[str, Stage]:
     def plan_entry(*, request: m.PlanRequest, store: object, report: Any) -> m.ScenePlan:
         return plan.run_plan(request=request, report=report)
 
+    def photo_identity(request: m.AnalyzePhotoRequest) -> m.AnalyzePhotoRequest:
+        # A photo's analysis depends on its bytes, not on its file name or place in the order.
+        return request.model_copy(update={"source": m.PhotoSource(key=request.source.key, name="", index=0)})
+
+    def photo_rebind(result: m.PhotoInfo, request: m.AnalyzePhotoRequest) -> m.PhotoInfo:
+        return result.model_copy(update={"source": request.source})
+
     table = [
         Stage("analyze_photo", analyze.analyze_photo, m.AnalyzePhotoRequest, m.PhotoInfo,
-              version(analyze, "ANALYZE_VERSION")),
+              version(analyze, "ANALYZE_VERSION"), identity=photo_identity, rebind=photo_rebind),
         Stage("analyze_music", analyze.analyze_music, m.AnalyzeMusicRequest, m.MusicInfo,
               version(analyze, "MUSIC_ANALYSIS_VERSION")),
         Stage("music", music.run_music, m.MusicRequest, m.MusicTrack, version(music, "MUSIC_VERSION")),
