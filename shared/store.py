@@ -30,7 +30,9 @@ class ArtifactStore(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
     def put_file(self, key: str, path: Path) -> None: ...
     def local_path(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
-    def write_path(self, key: str, *, suffix: str = "") -> contextlib.AbstractContextManager[Path]: ...
+    def write_path(
+        self, key: str, *, suffix: str = "", allow_empty: bool = False
+    ) -> contextlib.AbstractContextManager[Path]: ...
     def url(self, key: str) -> str: ...
 
 
@@ -58,7 +60,8 @@ class LocalStore:
             raise StoreError("no such artifact", key=key) from None
 
     def put_file(self, key: str, path: Path) -> None:
-        with self.write_path(key) as tmp:
+        # A copy is faithful: an empty upload stays empty, and analysis says why it cannot be used.
+        with self.write_path(key, allow_empty=True) as tmp:
             shutil.copyfile(path, tmp)
 
     @contextlib.contextmanager
@@ -69,8 +72,11 @@ class LocalStore:
         yield p
 
     @contextlib.contextmanager
-    def write_path(self, key: str, *, suffix: str = "") -> Iterator[Path]:
-        """Yield a temporary file beside the target; it becomes `key` only if the block succeeds."""
+    def write_path(self, key: str, *, suffix: str = "", allow_empty: bool = False) -> Iterator[Path]:
+        """Yield a temporary file beside the target; it becomes `key` only if the block succeeds.
+
+        An empty result is refused unless `allow_empty`: a producer (ffmpeg, an encoder) that wrote
+        nothing has failed, even when it said otherwise."""
         final = self.path(key)
         final.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=suffix or final.suffix, dir=final.parent)
@@ -78,7 +84,7 @@ class LocalStore:
         tmp = Path(name)
         try:
             yield tmp
-            if not tmp.exists() or tmp.stat().st_size == 0:
+            if not tmp.exists() or (tmp.stat().st_size == 0 and not allow_empty):
                 raise StoreError("nothing was written", key=key)
             with tmp.open("rb") as f:
                 os.fsync(f.fileno())
