@@ -1,0 +1,60 @@
+"""The looks the local provider can paint, by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from functions.style.looks import comic, ghibli, lego, minecraft, simpsons, sketch
+from shared.errors import OptionError
+from shared.models import Frozen
+
+
+class Render(Protocol):
+    """Paint a BGR uint8 picture in a look; returns a BGR uint8 picture of the same size."""
+
+    def __call__(self, *, image: np.ndarray, seed: int) -> np.ndarray: ...
+
+
+class LookInfo(Frozen):
+    """A look as `momentloop styles` lists it."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Look:
+    name: str
+    description: str
+    render: Render
+
+
+LOOKS: dict[str, Look] = {
+    look.name: look
+    for look in (
+        Look("ghibli", ghibli.DESCRIPTION, ghibli.render),
+        Look("lego", lego.DESCRIPTION, lego.render),
+        Look("minecraft", minecraft.DESCRIPTION, minecraft.render),
+        Look("simpsons", simpsons.DESCRIPTION, simpsons.render),
+        Look("comic", comic.DESCRIPTION, comic.render),
+        Look("sketch", sketch.DESCRIPTION, sketch.render),
+    )
+}
+
+
+def list_looks() -> list[LookInfo]:
+    return [LookInfo(name=look.name, description=look.description) for look in LOOKS.values()]
+
+
+def get_look(name: str) -> Look:
+    """The look called `name`; an unknown name is an OptionError that lists the valid ones."""
+    try:
+        return LOOKS[name]
+    except KeyError:
+        raise OptionError(
+            f"unknown look {name!r}; choose one of: {', '.join(LOOKS)}",
+            hint="`momentloop styles` lists the looks",
+        ) from None
