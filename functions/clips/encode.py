@@ -1,0 +1,90 @@
+"""Encoding an intermediate clip: raw YUV 4:2:0 frames piped to one libx264 encode.
+
+The command is built by a pure function (tests assert on it); `encode_frames` runs it. Frames arrive
+already as limited-range BT.601 YUV (see yuv.py, and why) and the stream is tagged so."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from functions.clips.yuv import Planes
+from shared.errors import FFmpegError
+from shared.media.ffmpeg import ffmpeg_exe
+
+
+def encode_args(*, dest: Path, width: int, height: int, fps: int, preset: str, crf: int) -> list[str]:
+    """ffmpeg arguments (without the executable) that read yuv420p frames on stdin and write an MP4."""
+    return [
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel", "error",
+        "-f", "rawvideo",
+        "-pix_fmt", "yuv420p",
+        # Tags on the input frames (as encoder options ffmpeg 9 drops primaries and transfer); they
+        # travel with the frames through later filter graphs and re-encodes.
+        "-color_range", "tv",
+        "-colorspace", "smpte170m",
+        "-color_primaries", "bt709",
+        "-color_trc", "bt709",
+        "-video_size", f"{width}x{height}",
+        "-framerate", str(fps),
+        "-i", "pipe:0",
+        "-an",
+        "-c:v", "libx264",
+        "-preset", preset,
+        "-crf", str(crf),
+        "-pix_fmt", "yuv420p",
+        "-movflags", "+faststart",
+        "-f", "mp4",
+        "-y",  # the store's temporary file already exists
+        str(dest),
+    ]
+
+
+def encode_frames(
+    *, frames: Iterable[Planes], dest: Path, width: int, height: int, fps: int, preset: str, crf: int
+) -> int:
+    """Encode `frames` (width x height YUV 4:2:0 planes) to `dest`; return how many were written.
+
+    Raises FFmpegError (with the command and ffmpeg's stderr) when the encoder fails."""
+    cmd = [ffmpeg_exe(), *encode_args(dest=dest, width=width, height=height, fps=fps, preset=preset, crf=crf)]
+    expected = ((height, width), (height // 2, width // 2), (height // 2, width // 2))
+    written = 0
+    # stderr goes to a file, not a pipe: a chatty ffmpeg can then never block on a full pipe while we
+    # block writing its stdin.
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        assert proc.stdin is not None
+        try:
+            for frame in frames:
+                planes = (frame.y, frame.u, frame.v)
+                shapes = tuple(p.shape for p in planes)
+                if shapes != expected or any(p.dtype != np.uint8 for p in planes):
+                    raise ValueError(f"frame {written} has planes {shapes}, expected uint8 {expected}")
+                for plane in planes:
+                    proc.stdin.write(np.ascontiguousarray(plane).data)
+                written += 1
+            proc.stdin.close()
+            code = proc.wait()
+        except BrokenPipeError:
+            code = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            if proc.stdin and not proc.stdin.closed:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
+        if code != 0:
+            err.seek(0)
+            raise FFmpegError("clip encode failed", cmd=cmd, stderr=err.read().decode(errors="replace"))
+    if written == 0:
+        raise FFmpegError("clip encode got no frames", cmd=cmd, stderr="")
+    return written
