@@ -1,6 +1,6 @@
 """The analyze stage: photos -> PhotoInfo, music -> MusicInfo."""
 
-from functions.analyze.music import analyze_music
-from functions.analyze.photos import analyze_photo
+from functions.analyze.music import MUSIC_ANALYSIS_VERSION, analyze_music
+from functions.analyze.photos import ANALYZE_VERSION, analyze_photo
 
-__all__ = ["analyze_music", "analyze_photo"]
+__all__ = ["ANALYZE_VERSION", "MUSIC_ANALYSIS_VERSION", "analyze_music", "analyze_photo"]

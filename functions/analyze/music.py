@@ -42,9 +42,10 @@ SILENT_PEAK_DBFS = -60.0
 TEMPO_RANGE = (76.0, 152.0)
 ENERGY_RANGE_DB = 24.0  # energy 0 = this far below the track's loud parts, or quieter
 QUIETEST_TOP_DBFS = -46.0  # a track whose loud parts are below this is quiet everywhere
-UNIFORM_SPREAD = 0.12  # energy spread (p90-p10) below which a track is one section (~3 dB)
+MIN_CONTRAST_DB = 4.0  # calm and energetic parts differ by at least this much, or the track is one section
 ENERGETIC_TRACK_DBFS = -20.0  # a uniform track this loud (RMS of its loud parts) is energetic
 MIN_SECTION_BARS = 2
+TEMPO_EXCERPT_S = 60.0
 # How much stronger the onsets at tracked beats must be than the onsets on average for the beats to be
 # believed. Music measures 6-30x (the 808 loop, the madmom sample, generated tracks); white or pink
 # noise, which the tracker will still "follow", 1.3-1.8x.
@@ -73,20 +74,17 @@ def analyze_music(
     # Beats are found on a peak-normalised copy, so a quietly mastered track is tracked like a loud one;
     # energy is measured on the samples as they are.
     y_norm = y / peak if peak > 0 else y
-    spec = np.abs(librosa.stft(y_norm, n_fft=N_FFT, hop_length=HOP)) ** 2
+    spec = np.abs(librosa.stft(y_norm, n_fft=N_FFT, hop_length=HOP))
+    np.square(spec, out=spec)
     mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=spec, sr=SR, n_mels=96), ref=1.0)
     onset = _onset_envelope(mel_db)
-    low_bands = int(np.searchsorted(librosa.mel_frequencies(n_mels=96, fmax=SR / 2), 200.0))
-    low_onset = _onset_envelope(mel_db[: max(2, low_bands)])
-    chroma = librosa.feature.chroma_stft(S=spec, sr=SR, hop_length=HOP, tuning=0.0)
-    rms_db = librosa.amplitude_to_db(
-        librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP)[0], ref=1.0, amin=1e-10
-    )
+    rms_db = _rms_db(spec=spec, gain=peak)
 
     report(percent=50, message="tracking beats")
-    if track.origin == "generated" and track.beats and track.downbeats and track.tempo:
+    exact = track.origin == "generated" and bool(track.beats and track.downbeats and track.tempo)
+    if exact:
         # The generator knows its grid exactly; tracking could only blur it.
-        tempo, beats, downbeats = float(track.tempo), list(track.beats), list(track.downbeats)
+        tempo, beats, downbeats = float(track.tempo or 0), list(track.beats or []), list(track.downbeats or [])
     else:
         grid = None if silent_track else _track_beats(onset=onset, duration=duration)
         if grid is None:
@@ -96,7 +94,13 @@ def analyze_music(
             downbeats = beats[::4]
         else:
             tempo, beats = grid
-            phase = _downbeat_phase(beats=beats, low_onset=low_onset, onset=onset, chroma=chroma)
+            low_bands = int(np.searchsorted(librosa.mel_frequencies(n_mels=96, fmax=SR / 2), 200.0))
+            phase = _downbeat_phase(
+                beats=beats,
+                low_onset=_onset_envelope(mel_db[: max(2, low_bands)]),
+                onset=onset,
+                chroma=librosa.feature.chroma_stft(S=spec, sr=SR, hop_length=HOP, tuning=0.0),
+            )
             downbeats = beats[phase::4]
 
     report(percent=80, message="energy and sections")
@@ -117,8 +121,8 @@ def analyze_music(
         track=track,
         duration=duration,
         tempo=tempo,
-        beats=[round(b, 4) if track.origin != "generated" else b for b in beats],
-        downbeats=[round(d, 4) if track.origin != "generated" else d for d in downbeats],
+        beats=beats if exact else [round(b, 4) for b in beats],
+        downbeats=downbeats if exact else [round(d, 4) for d in downbeats],
         beat_strength=strength,
         energy_hop=ENERGY_HOP,
         energy=energy,
@@ -136,11 +140,14 @@ def _load_mono(*, path: Path) -> tuple[np.ndarray, float]:
     import soundfile as sf
 
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as f:
+            rate = f.samplerate
+            # Downmixed block by block: a 10-minute 48 kHz stereo file never sits in memory twice.
+            blocks = [b.mean(axis=1) for b in f.blocks(blocksize=1 << 18, dtype="float32", always_2d=True)]
     except (sf.LibsndfileError, RuntimeError, TypeError):
         mono = _load_with_ffmpeg(path=path)
         return mono, len(mono) / SR
-    mono = data.mean(axis=1)
+    mono = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
     seconds = len(mono) / rate
     if rate != SR and len(mono):
         mono = librosa.resample(mono, orig_sr=rate, target_sr=SR)
@@ -185,6 +192,12 @@ def _estimate_tempo(*, onset: np.ndarray) -> float | None:
     import librosa
 
     win = 384 * 512 // HOP  # ~8.9 s, librosa's default analysis window
+    # The tempo is one number for the whole track: its middle minute tells it as well as ten minutes
+    # would, at a tenth of the memory (the tempograms hold a window of lags for every frame).
+    most = round(TEMPO_EXCERPT_S * SR / HOP)
+    if len(onset) > most:
+        first = (len(onset) - most) // 2
+        onset = onset[first:first + most]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # a clip shorter than the window is padded: fine
         ac = librosa.feature.tempogram(onset_envelope=onset, sr=SR, hop_length=HOP, win_length=win)
@@ -225,8 +238,11 @@ def _track_beats(*, onset: np.ndarray, duration: float) -> tuple[float, list[flo
     if clarity < MIN_PULSE_CLARITY:
         log.info("beats found stand out of the onsets only %.1fx: no clear pulse", clarity)
         return None
-    # The mean period over the whole run: frame-quantised beat gaps would round the tempo by up to 2%.
-    period = float(beats[-1] - beats[0]) / (len(beats) - 1)
+    # The period over the whole run: single frame-quantised gaps would round the tempo by up to 2%, and
+    # counting whole periods (not beats) keeps a beat the tracker skipped from stretching it.
+    gaps = np.diff(beats)
+    periods = int(np.maximum(1, np.round(gaps / float(np.median(gaps)))).sum())
+    period = float(beats[-1] - beats[0]) / periods
     return 60.0 / period, _extend(beats=beats.tolist(), period=period, duration=duration)
 
 
@@ -308,6 +324,15 @@ def _beat_strength(*, beats: list[float], onset: np.ndarray) -> list[float]:
 
 # ---------------------------------------------------------------- energy and sections
 
+def _rms_db(*, spec: np.ndarray, gain: float) -> np.ndarray:
+    """Per-frame RMS level (dBFS) from the power spectrogram (Parseval), times `gain`.
+
+    The spectrogram is already there; framing the waveform again would copy it N_FFT/HOP = 4 times."""
+    window_power = float(np.sum(np.hanning(N_FFT + 1)[:-1] ** 2))
+    power = (2 * spec.sum(axis=0) - spec[0] - spec[-1]) / (N_FFT * window_power)
+    return 10 * np.log10(np.maximum(power * gain**2, 1e-20))
+
+
 def _smooth(x: np.ndarray, *, seconds: float) -> np.ndarray:
     width = max(1, round(seconds * SR / HOP))
     if width <= 1 or len(x) < 2:
@@ -366,10 +391,10 @@ def _sections(
         kind="energetic" if float(np.percentile(smooth_db, 95)) >= ENERGETIC_TRACK_DBFS else "calm",
         energy=round(float(np.clip(energy.mean(), 0, 1)), 4),
     )
-    lo, hi = np.percentile(level, [10, 90])
-    if hi - lo < UNIFORM_SPREAD:
+    threshold = _split_level(level)
+    if threshold is None:
         return [whole]
-    loud = level >= (lo + hi) / 2
+    loud = level >= threshold
     times = _frames_to_time(np.arange(len(level)))
     edges = np.flatnonzero(np.diff(loud.astype(int))) + 1
     bounds = [0.0, *times[edges].tolist(), duration]
@@ -386,6 +411,28 @@ def _sections(
         sections.append(Section(start=round(run.start, 4), end=round(run.end, 4),
                                 kind="energetic" if run.loud else "calm", energy=round(min(1.0, max(0.0, mean)), 4)))
     return sections
+
+
+def _split_level(level: np.ndarray) -> float | None:
+    """The level that best separates quiet from loud frames (Otsu's method), or None when the two groups
+    differ by less than MIN_CONTRAST_DB: then the track has one dynamic throughout.
+
+    Otsu rather than percentiles, so that a calm intro that is 3% of a long song is still found."""
+    hist, edges = np.histogram(level, bins=64, range=(0.0, 1.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)[:-1].astype(float)
+    w1 = float(hist.sum()) - w0
+    m0 = np.cumsum(hist * centres)[:-1]
+    valid = (w0 > 0) & (w1 > 0)
+    if not valid.any():
+        return None
+    mu0 = np.where(valid, m0 / np.maximum(w0, 1), 0.0)
+    mu1 = np.where(valid, (float((hist * centres).sum()) - m0) / np.maximum(w1, 1), 0.0)
+    between = np.where(valid, w0 * w1 * (mu1 - mu0) ** 2, -1.0)
+    k = int(np.argmax(between))
+    if (mu1[k] - mu0[k]) * ENERGY_RANGE_DB < MIN_CONTRAST_DB:
+        return None
+    return float(edges[k + 1])
 
 
 def _merge_short(runs: list[_Run], *, min_len: float) -> list[_Run]:

@@ -206,7 +206,8 @@ class Pipeline:
         track = self._single(
             stage="music",
             request=MusicRequest(duration=duration, user_key=music_key,
-                                 user_name=request.music.name if request.music else None, seed=request.seed),
+                                 user_name=request.music.name if request.music else None, seed=request.seed,
+                                 provider=self.settings.music_provider),
             label=request.music.name if request.music else "generated",
         )
         assert isinstance(track, MusicTrack)

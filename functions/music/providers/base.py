@@ -1,0 +1,32 @@
+"""What every music generator offers: a brief in, a 48 kHz stereo WAV of at least the asked length out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class GeneratedMusic(BaseModel):
+    """What a generator knows about the file it wrote. A beat grid only when it is exact."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    duration: float = Field(gt=0, description="Seconds in the file written.")
+    tempo: float | None = None
+    beats: list[float] | None = None
+    downbeats: list[float] | None = None
+
+
+class MusicProvider(Protocol):
+    name: str
+
+    def plan(self, *, duration: float, seed: int, mood: str) -> GeneratedMusic | None:
+        """What `generate` would return, without rendering; None when only rendering can tell."""
+        ...
+
+    def generate(self, *, duration: float, seed: int, mood: str, path: Path) -> GeneratedMusic:
+        """Write a 48 kHz stereo WAV to `path` whose music runs to at least `duration` seconds."""
+        ...
