@@ -56,6 +56,17 @@ artifacts = modal.Volume.from_name("momentloop-artifacts", create_if_missing=Tru
 
 CPU_STAGE = {"image": cpu_image, "volumes": {ARTIFACTS_PATH: artifacts}}
 
+# Hardware and limits per stage. Clips and styles fan out wide; compose is one big encode.
+STAGE_OPTIONS: dict[str, dict[str, Any]] = {
+    "analyze_photo": {"cpu": 1.0, "memory": 2048, "timeout": 300, "retries": 2, "max_containers": 20},
+    "analyze_music": {"cpu": 1.0, "memory": 2048, "timeout": 300, "retries": 2},
+    "music": {"cpu": 1.0, "memory": 1024, "timeout": 300, "retries": 2},
+    "plan": {"cpu": 0.5, "memory": 512, "timeout": 120, "retries": 2},
+    "style": {"cpu": 2.0, "memory": 2048, "timeout": 300, "retries": 2, "max_containers": 20},
+    "clips": {"cpu": 2.0, "memory": 2048, "timeout": 600, "retries": 2, "max_containers": 40},
+    "compose": {"cpu": 4.0, "memory": 4096, "timeout": 1200, "retries": 1},
+}
+
 
 def _store() -> Any:
     """The Volume inside a container; this machine's artifact folder when run with `.local()`."""
@@ -80,37 +91,37 @@ def _run(stage: str, request: dict[str, Any]) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
-@app.function(**CPU_STAGE, cpu=1.0, memory=2048, timeout=300, retries=2, max_containers=20)
+@app.function(**CPU_STAGE, **STAGE_OPTIONS["analyze_photo"])
 def analyze_photo(request: dict[str, Any]) -> dict[str, Any]:
     return _run("analyze_photo", request)
 
 
-@app.function(**CPU_STAGE, cpu=1.0, memory=2048, timeout=300, retries=2)
+@app.function(**CPU_STAGE, **STAGE_OPTIONS["analyze_music"])
 def analyze_music(request: dict[str, Any]) -> dict[str, Any]:
     return _run("analyze_music", request)
 
 
-@app.function(**CPU_STAGE, cpu=1.0, memory=1024, timeout=300, retries=2)
+@app.function(**CPU_STAGE, **STAGE_OPTIONS["music"])
 def music(request: dict[str, Any]) -> dict[str, Any]:
     return _run("music", request)
 
 
-@app.function(**CPU_STAGE, cpu=0.5, memory=512, timeout=120, retries=2)
+@app.function(**CPU_STAGE, **STAGE_OPTIONS["plan"])
 def plan(request: dict[str, Any]) -> dict[str, Any]:
     return _run("plan", request)
 
 
-@app.function(**CPU_STAGE, cpu=2.0, memory=2048, timeout=300, retries=2, max_containers=20)
+@app.function(**CPU_STAGE, **STAGE_OPTIONS["style"])
 def style(request: dict[str, Any]) -> dict[str, Any]:
     return _run("style", request)
 
 
-@app.function(**CPU_STAGE, cpu=2.0, memory=2048, timeout=600, retries=2, max_containers=40)
+@app.function(**CPU_STAGE, **STAGE_OPTIONS["clips"])
 def clips(request: dict[str, Any]) -> dict[str, Any]:
     return _run("clips", request)
 
 
-@app.function(**CPU_STAGE, cpu=4.0, memory=4096, timeout=1200, retries=1)
+@app.function(**CPU_STAGE, **STAGE_OPTIONS["compose"])
 def compose(request: dict[str, Any]) -> dict[str, Any]:
     return _run("compose", request)
 

@@ -75,6 +75,7 @@ class StageStats(BaseModel):
 class MakeResult(BaseModel):
     job_id: str
     plan: ScenePlan
+    clips: list[ClipResult]
     video: ComposeResult
     rejected: list[PhotoRejection]
     stats: list[StageStats]
@@ -170,7 +171,11 @@ class Pipeline:
             self.emit("failed", message=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                       error=str(exc), hint=hint)
             raise
-        self.jobs.set_status(job.id, status="done", result={"video_key": result.video.video_key})
+        self.jobs.set_status(job.id, status="done", result={
+            "video_key": result.video.video_key,
+            "poster_key": result.video.poster_key,
+            "clip_keys": [c.clip_key for c in result.clips],
+        })
         self.emit("done", percent=100.0, message=f"{len(result.plan.scenes)} scenes, {result.video.duration:.2f} s")
         return result
 
@@ -231,7 +236,7 @@ class Pipeline:
             label="video",
         )
         assert isinstance(video, ComposeResult)
-        return MakeResult(job_id=self.job_id, plan=plan, video=video, rejected=rejected,
+        return MakeResult(job_id=self.job_id, plan=plan, clips=clips, video=video, rejected=rejected,
                           stats=list(self.stats.values()))
 
     def _style(self, *, plan: ScenePlan, look: str, seed: int) -> dict[str, str]:
