@@ -1,0 +1,6 @@
+"""The compose stage: plan + clips + music -> the final MP4 in one ffmpeg filter graph, one encode."""
+
+from functions.compose.stage import COMPOSE_VERSION, run_compose
+from functions.compose.timing import ClipWindow, clip_windows
+
+__all__ = ["COMPOSE_VERSION", "ClipWindow", "clip_windows", "run_compose"]

@@ -46,13 +46,23 @@ def stages() -> dict[str, Stage]:
     def photo_rebind(result: m.PhotoInfo, request: m.AnalyzePhotoRequest) -> m.PhotoInfo:
         return result.model_copy(update={"source": request.source})
 
+    def plan_identity(request: m.PlanRequest) -> m.PlanRequest:
+        # The edit (order, cuts, moves) does not depend on the look; only the prompts' wording does.
+        return request.model_copy(update={"look": ""})
+
+    def plan_rebind(result: m.ScenePlan, request: m.PlanRequest) -> m.ScenePlan:
+        from functions.plan.prompts import restyle_plan
+
+        return restyle_plan(result, look=request.look)
+
     table = [
         Stage("analyze_photo", analyze.analyze_photo, m.AnalyzePhotoRequest, m.PhotoInfo,
               version(analyze, "ANALYZE_VERSION"), identity=photo_identity, rebind=photo_rebind),
         Stage("analyze_music", analyze.analyze_music, m.AnalyzeMusicRequest, m.MusicInfo,
               version(analyze, "MUSIC_ANALYSIS_VERSION")),
         Stage("music", music.run_music, m.MusicRequest, m.MusicTrack, version(music, "MUSIC_VERSION")),
-        Stage("plan", plan_entry, m.PlanRequest, m.ScenePlan, version(plan, "PLAN_VERSION")),
+        Stage("plan", plan_entry, m.PlanRequest, m.ScenePlan, version(plan, "PLAN_VERSION"),
+              identity=plan_identity, rebind=plan_rebind),
         Stage("style", style.run_style, m.StyleRequest, m.StyledImage, version(style, "STYLE_VERSION")),
         Stage("clips", clips.run_clip, m.ClipRequest, m.ClipResult, version(clips, "CLIPS_VERSION")),
         Stage("compose", compose.run_compose, m.ComposeRequest, m.ComposeResult,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.models import CameraMove, PhotoInfo
+from shared.models import CameraMove, PhotoInfo, ScenePlan
 
 _MOVE_WORDS: dict[CameraMove, str] = {
     CameraMove.push_in: "slow dolly push-in",
@@ -30,8 +30,24 @@ def scene_prompt(*, photo: PhotoInfo, move: CameraMove, look: str) -> str:
         subject = "toward the main subject; subtle natural motion in the scene, light shifts softly"
     else:
         subject = "across the scene; leaves, water and clouds move gently"
+    return f"{_first_upper(_MOVE_WORDS[move])} {subject}. {style_sentence(look)}"
+
+
+def style_sentence(look: str) -> str:
     style = _LOOK_WORDS.get(look, f"{look} style")
-    return (
-        f"{_MOVE_WORDS[move].capitalize()} {subject}. {style.capitalize()}, consistent with the first frame, "
-        "steady cinematic camera, no cuts, no text."
-    )
+    return f"{_first_upper(style)}, consistent with the first frame, steady cinematic camera, no cuts, no text."
+
+
+def restyle_plan(plan: ScenePlan, *, look: str) -> ScenePlan:
+    """The same edit in another look: only the look and the prompts' style sentence change, so a new look
+    never re-plans (and never moves a cut)."""
+    if plan.look == look:
+        return plan
+    old, new = style_sentence(plan.look), style_sentence(look)
+    scenes = [s.model_copy(update={"prompt": s.prompt.removesuffix(old) + new}) for s in plan.scenes]
+    return plan.model_copy(update={"look": look, "scenes": scenes})
+
+
+def _first_upper(text: str) -> str:
+    # str.capitalize() would lower-case the rest ("LEGO" → "Lego").
+    return text[:1].upper() + text[1:]

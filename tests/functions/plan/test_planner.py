@@ -195,3 +195,16 @@ def test_short_music_shortens_the_video_to_its_last_downbeat() -> None:
     assert plan.output.duration <= 10.0
     assert plan.scenes[-1].end == pytest.approx(plan.output.duration)
     assert plan.output.duration in m.downbeats
+
+
+def test_a_new_look_keeps_the_edit_and_rewords_only_the_style() -> None:
+    from functions.plan.prompts import restyle_plan
+
+    plan = plan_locally(request=request([photo(i) for i in range(5)], music(), duration=12.0))
+    lego = restyle_plan(plan, look="lego")
+    assert lego.look == "lego"
+    assert [(s.start, s.end, s.move, s.photo) for s in lego.scenes] == [
+        (s.start, s.end, s.move, s.photo) for s in plan.scenes
+    ]
+    assert all("LEGO" in s.prompt and "anime" not in s.prompt for s in lego.scenes)
+    assert restyle_plan(lego, look="ghibli") == plan
