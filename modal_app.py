@@ -54,7 +54,7 @@ artifacts = modal.Volume.from_name("momentloop-artifacts", create_if_missing=Tru
 
 # ---------------------------------------------------------------- functions
 
-CPU_STAGE = {"image": cpu_image, "volumes": {ARTIFACTS_PATH: artifacts}}
+CPU_STAGE: dict[str, Any] = {"image": cpu_image, "volumes": {ARTIFACTS_PATH: artifacts}}
 
 # Hardware and limits per stage. Clips and styles fan out wide; compose is one big encode.
 STAGE_OPTIONS: dict[str, dict[str, Any]] = {

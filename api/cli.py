@@ -21,8 +21,8 @@ from rich.table import Table
 from shared.errors import InputError, MomentLoopError, OptionError
 from shared.models import ProgressEvent
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 STAGE_TITLES = {
     "analyze_photo": "analyze photos",
@@ -96,30 +96,35 @@ def demo_photos() -> list[Path]:
 
 
 class StageBars:
-    """One progress bar per stage, fed by the pipeline's events."""
+    """One progress bar per stage: the mean progress of its items, fed by the pipeline's events."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.tasks: dict[str, TaskID] = {}
+        self.items: dict[str, dict[str, float]] = {}
+        self.totals: dict[str, int] = {}
 
     def __call__(self, event: ProgressEvent) -> None:
         stage = event.stage
         if stage is None:
             return
+        title = STAGE_TITLES.get(stage, stage)
         if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(STAGE_TITLES.get(stage, stage), total=100)
-        task = self.tasks[stage]
-        if event.type == "stage" and event.status == "running" and event.message:
-            self.progress.update(task, description=f"{STAGE_TITLES.get(stage, stage)} ({event.message})")
-        if event.type in ("item", "stage") and event.percent is not None:
-            self.progress.update(task, completed=max(event.percent, self.progress.tasks[task].completed))
-        if event.type == "progress" and event.percent is not None:
-            # Single-item stages (compose) move their bar with the item's own progress.
-            items_done = self.progress.tasks[task].completed
-            self.progress.update(task, completed=max(items_done, event.percent if stage in {
-                "compose", "music", "analyze_music", "plan"} else items_done))
-        if event.type == "log" and event.status in ("skipped", "fallback"):
+            self.tasks[stage] = self.progress.add_task(title, total=100)
+            self.items[stage] = {}
+        if event.type == "stage" and event.status == "running":
+            self.totals[stage] = event.total or 1
+            self.progress.update(self.tasks[stage], description=f"{title} ({event.message})")
+        elif event.type == "progress" and event.item is not None and event.percent is not None:
+            self.items[stage][event.item] = event.percent
+        elif event.type == "item" and event.item is not None:
+            self.items[stage][event.item] = 100.0
+        elif event.type == "stage" and event.status == "done":
+            self.items[stage] = {"*": 100.0 * self.totals.get(stage, 1)}
+        elif event.type == "log" and event.status in ("skipped", "fallback"):
             self.progress.console.print(f"[yellow]  {event.message}[/]")
+        done = sum(self.items[stage].values()) / max(1, self.totals.get(stage, 1))
+        self.progress.update(self.tasks[stage], completed=min(100.0, done))
 
 
 def _copy_out(src: Path, dest: Path) -> None:

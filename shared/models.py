@@ -314,6 +314,7 @@ class ProgressEvent(Frozen):
     item: str | None = None
     status: str | None = None
     percent: float | None = Field(default=None, ge=0, le=100)
+    total: int | None = Field(default=None, ge=0, description="On `stage` events: how many items the stage has.")
     message: str = ""
     error: str | None = None
     hint: str | None = None

@@ -28,11 +28,13 @@ def modal_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_every_stage_is_a_cpu_function_with_the_volume(modal_app: Any) -> None:
     assert modal_app.app.name == "momentloop"
+    images = {id(modal_app.STAGE_FUNCTIONS[name]._spec_.image) for name in STAGES}
+    assert len(images) == 1, "every CPU stage runs in the one CPU image (ffmpeg + the pipeline's packages)"
     for name in STAGES:
         fn = modal_app.STAGE_FUNCTIONS[name]
         spec = fn._spec_
         assert spec.gpus is None, f"{name} must not ask for a GPU"
-        assert spec.image is modal_app.cpu_image
+        assert spec.image is not None
         assert modal_app.ARTIFACTS_PATH in spec.volumes
         options = modal_app.STAGE_OPTIONS[name]
         assert spec.cpu == options["cpu"] and spec.memory == options["memory"]

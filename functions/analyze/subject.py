@@ -8,6 +8,7 @@ photos)."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Literal
 
 import cv2
@@ -42,7 +43,8 @@ def _cascade() -> cv2.CascadeClassifier:
     # One detector per thread: a cascade keeps scratch state while it scans.
     detector = getattr(_local, "cascade", None)
     if detector is None:
-        detector = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml")
+        cascades = Path(cv2.__file__).parent / "data"  # cv2.data.haarcascades, which the stubs lack
+        detector = cv2.CascadeClassifier(str(cascades / "haarcascade_frontalface_alt2.xml"))
         if detector.empty():
             raise RuntimeError("OpenCV's bundled face cascade could not be loaded")
         _local.cascade = detector

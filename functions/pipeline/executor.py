@@ -12,7 +12,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from functions.pipeline.cache import run_stage_item
-from shared.errors import MomentLoopError
+from shared.errors import InputError, MomentLoopError
 from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ class ItemOutcome:
     result: BaseModel | None = None
     error: str | None = None
     hint: str | None = None
+    bad_input: bool = False
+    """The failure is the user's input (a broken file, a wrong option), not ours."""
 
     @property
     def ok(self) -> bool:
@@ -85,7 +87,7 @@ class LocalExecutor:
                 if not isinstance(exc, MomentLoopError):
                     log.exception("%s item %d failed", stage, index)
                 reason, hint = describe_failure(exc)
-                return ItemOutcome(index=index, error=reason, hint=hint)
+                return ItemOutcome(index=index, error=reason, hint=hint, bad_input=isinstance(exc, InputError))
 
         workers = max(1, min(self.workers, self.limits.get(stage, self.workers), len(requests) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ml-{stage}") as pool:

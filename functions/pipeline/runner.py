@@ -123,7 +123,7 @@ class Pipeline:
         hits = sum(cached_result(stage=spec, request=r, store=self.store) is not None for r in requests)
         stats.cache_hits += hits
         stats.items += len(requests)
-        self.emit("stage", stage=stage, status="running", percent=0.0,
+        self.emit("stage", stage=stage, status="running", percent=0.0, total=len(requests),
                   message=f"{len(requests)} item(s), {hits} cached")
         started = time.perf_counter()
         done = 0
@@ -153,6 +153,8 @@ class Pipeline:
 
     def _single(self, *, stage: str, request: BaseModel, label: str) -> BaseModel:
         outcome = self._map(stage=stage, requests=[request], labels=[label])[0]
+        if outcome.result is None and outcome.bad_input:
+            raise InputError(outcome.error or "unusable input", hint=outcome.hint or "")
         if outcome.result is None:
             raise StageError(outcome.error or "failed", stage=stage, item=label, hint=outcome.hint or "")
         return outcome.result

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from shared.media.probe import probe
 from videocheck import (
     black_border_fraction,
     count_frames,
@@ -23,6 +21,8 @@ from videocheck import (
     mp4_is_faststart,
     true_peak,
 )
+
+from shared.media.probe import probe
 
 PICKS = [
     "astronaut.png",

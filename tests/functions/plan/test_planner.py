@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 
 import pytest
@@ -165,7 +166,7 @@ def test_few_photos_make_longer_scenes_and_never_repeat_back_to_back() -> None:
     plan = plan_locally(request=request([photo(0), photo(1)], music(), duration=24.0))
     assert all(s.duration <= 6.0 + 1e-6 for s in plan.scenes)
     names = [s.photo for s in plan.scenes]
-    assert all(a != b for a, b in zip(names, names[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(names))
     single = plan_locally(request=request([photo(0)], music(), duration=10.0))
     assert len(single.scenes) == 1 and single.scenes[0].duration == pytest.approx(10.0)
 
