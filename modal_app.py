@@ -1,26 +1,52 @@
 """MomentLoop on Modal: every stage a serverless function on the hardware it needs.
 
-Wiring only: each function forwards to the same stage entry the CLI runs (functions.pipeline.cache.
-run_stage_item), with artifacts on a shared Volume. Resources are declared in a fixed order: app,
-images, volumes, secrets, functions, entrypoint.
+Wiring only: each stage function forwards to the same unit of work the CLI runs
+(functions.pipeline.modal_executor.run_remote_item → cache.run_stage_item → the stage's entry), with
+artifacts on a shared Volume (or S3), job state in PostgreSQL (or a container-local SQLite file), and
+the same FastAPI app as the web endpoint. Resources are declared in a fixed order: app, images,
+volumes, secrets, functions, entrypoint.
 
-    modal deploy modal_app.py        # put the stages online
-    modal run modal_app.py::smoke    # one stage round trip on real hardware
+    modal deploy modal_app.py                                          # put the product online
+    modal run modal_app.py --photos DIR --style ghibli --out movie.mp4  # one video, made on Modal
 
-The product stage (COLMAP + NeRF on a GPU) joins when its issue lands; there is no GPU placeholder."""
+Settings are read where you deploy from (MOMENTLOOP_* variables, see docs/deploy.md) and travel to
+every container, so what you set is what runs. Our own packages are imported inside functions (or
+guarded, for the settings): an image build step imports this file before they are in the image."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import modal
 
 # ---------------------------------------------------------------- app
 
-app = modal.App("momentloop")
+APP_NAME = "momentloop"
+app = modal.App(APP_NAME)
+
+
+def _settings_fields() -> tuple[dict[str, Any], set[str]]:
+    """(deploy-time scale settings, every MOMENTLOOP_* variable our settings read). Empty inside an
+    image build step, where our packages are not yet installed and neither is needed."""
+    try:
+        from functions.pipeline.backends import ScaleSettings
+        from shared.settings import Settings
+    except ModuleNotFoundError:
+        return {}, set()
+    names = {f"MOMENTLOOP_{name.upper()}" for name in (*Settings.model_fields, *ScaleSettings.model_fields)}
+    return ScaleSettings().model_dump(), names
+
+
+SCALE, _SETTING_VARIABLES = _settings_fields()
 
 # ---------------------------------------------------------------- images
+
+DATA_PATH = "/data"
+"""MOMENTLOOP_DATA_DIR in every container: artifacts at /data/artifacts (the Volume), SQLite beside it."""
 
 PYTHON_PACKAGES = [
     "numpy>=1.26",
@@ -37,96 +63,228 @@ PYTHON_PACKAGES = [
     "pydantic-settings>=2.3",
     "rich>=13",
     "tenacity>=8.2",
+    "httpx>=0.27",
+    "boto3>=1.34",               # S3Store
+    "psycopg[binary]>=3.2",      # PostgresJobStore
+    "psycopg-pool>=3.2",
+    "fastapi>=0.135",            # the web endpoint (fastapi.sse)
+    "python-multipart>=0.0.9",   # its uploads
+    "google-genai>=1.0",         # cloud providers, imported only when chosen
+    "openai>=1.50",
+    "replicate>=1.0",
 ]
+
+IMAGE_ENV = {"MOMENTLOOP_DATA_DIR": DATA_PATH, "NUMBA_CACHE_DIR": "/root/.numba-cache"}
+
+
+def warm_librosa() -> None:
+    """Image build step: compile librosa's numba kernels once, into the image's NUMBA_CACHE_DIR, so no
+    container pays the compile on its first song. Calls what functions/analyze/music.py calls."""
+    import librosa
+    import numpy as np
+
+    sr = 22050
+    t = np.arange(int(sr * 6.0)) / sr
+    y = (0.3 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32)
+    y[(np.arange(y.size) % (sr // 2)) < 200] += 0.8  # a click every half second: 120 BPM
+    spectrum = np.abs(librosa.stft(y)) ** 2
+    librosa.power_to_db(librosa.feature.melspectrogram(S=spectrum, sr=sr))
+    librosa.feature.chroma_stft(S=spectrum, sr=sr)
+    envelope = librosa.onset.onset_strength(y=y, sr=sr)
+    librosa.feature.tempogram(onset_envelope=envelope, sr=sr)
+    librosa.feature.fourier_tempogram(onset_envelope=envelope, sr=sr)
+    librosa.beat.beat_track(onset_envelope=envelope, sr=sr)
+    librosa.resample(y, orig_sr=sr, target_sr=16000)
+
 
 cpu_image = (
     modal.Image.debian_slim(python_version="3.11")
     .apt_install("ffmpeg")
     .uv_pip_install(*PYTHON_PACKAGES)
-    .env({"MOMENTLOOP_DATA_DIR": "/artifacts-data", "NUMBA_CACHE_DIR": "/root/.numba"})
+    .env(IMAGE_ENV)
+    .run_function(warm_librosa)
+    .add_local_python_source("functions", "shared", "api")
+    .add_local_dir("web", remote_path="/root/web")
+)
+
+# The GPU stages (product: COLMAP + nerfstudio) build on CUDA; nerfstudio is installed only here.
+gpu_image = (
+    modal.Image.from_registry("nvidia/cuda:12.4.1-devel-ubuntu22.04", add_python="3.11")
+    .apt_install("ffmpeg", "git", "build-essential", "libgl1", "libglib2.0-0")
+    .uv_pip_install(*PYTHON_PACKAGES)
+    .uv_pip_install("torch==2.5.1", "torchvision==0.20.1", extra_index_url="https://download.pytorch.org/whl/cu124")
+    .uv_pip_install("nerfstudio>=1.1", "pycolmap>=3.10")
+    .env(IMAGE_ENV)
     .add_local_python_source("functions", "shared")
 )
 
+GPU_TYPES = ("T4", "L4", "A10G", "A100", "L40S", "H100")
+GPU_TYPE = str(SCALE.get("modal_gpu", "T4"))
+if GPU_TYPE not in GPU_TYPES:
+    raise ValueError(f"MOMENTLOOP_MODAL_GPU={GPU_TYPE!r}: choose one of {', '.join(GPU_TYPES)} (T4 dev, A10G prod)")
+
 # ---------------------------------------------------------------- volumes
 
-ARTIFACTS_PATH = "/artifacts"
-artifacts = modal.Volume.from_name("momentloop-artifacts", create_if_missing=True)
+ARTIFACTS_PATH = f"{DATA_PATH}/artifacts"
+VOLUME_NAME = str(SCALE.get("modal_volume", "momentloop-artifacts"))
+artifacts = modal.Volume.from_name(VOLUME_NAME, create_if_missing=True)
+VOLUMES: dict[str | PurePosixPath, modal.Volume | modal.CloudBucketMount] = {ARTIFACTS_PATH: artifacts}
 
-# ---------------------------------------------------------------- functions
+# ---------------------------------------------------------------- secrets
 
-CPU_STAGE: dict[str, Any] = {"image": cpu_image, "volumes": {ARTIFACTS_PATH: artifacts}}
+# Created once with `modal secret create NAME KEY=value ...`; attached only where they are needed and
+# only when named in MOMENTLOOP_MODAL_SECRETS, so a deployment without cloud keys needs no secret.
+SECRET_KEYS: dict[str, tuple[str, list[str]]] = {
+    "gemini": ("momentloop-gemini", ["GEMINI_API_KEY"]),
+    "openai": ("momentloop-openai", ["OPENAI_API_KEY"]),
+    "replicate": ("momentloop-replicate", ["REPLICATE_API_TOKEN"]),
+    "s3": ("momentloop-s3", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]),
+    "postgres": ("momentloop-postgres", ["MOMENTLOOP_DATABASE_URL"]),
+}
+PROVIDER_SECRETS = ("gemini", "openai", "replicate")
 
-# Hardware and limits per stage. Clips and styles fan out wide; compose is one big encode.
-STAGE_OPTIONS: dict[str, dict[str, Any]] = {
-    "analyze_photo": {"cpu": 1.0, "memory": 2048, "timeout": 300, "retries": 2, "max_containers": 20},
-    "analyze_music": {"cpu": 1.0, "memory": 2048, "timeout": 300, "retries": 2},
-    "music": {"cpu": 1.0, "memory": 1024, "timeout": 300, "retries": 2},
-    "plan": {"cpu": 0.5, "memory": 512, "timeout": 120, "retries": 2},
-    "style": {"cpu": 2.0, "memory": 2048, "timeout": 300, "retries": 2, "max_containers": 20},
-    "clips": {"cpu": 2.0, "memory": 2048, "timeout": 600, "retries": 2, "max_containers": 40},
-    "compose": {"cpu": 4.0, "memory": 4096, "timeout": 1200, "retries": 1},
+_chosen = [s.strip().lower() for s in str(SCALE.get("modal_secrets", "")).split(",") if s.strip()]
+if unknown := sorted(set(_chosen) - set(SECRET_KEYS)):
+    raise ValueError(f"MOMENTLOOP_MODAL_SECRETS names unknown secrets {unknown}; known: {', '.join(SECRET_KEYS)}")
+if SCALE.get("store") == "s3" and "s3" not in _chosen:
+    raise ValueError("MOMENTLOOP_STORE=s3 needs the S3 credentials: add s3 to MOMENTLOOP_MODAL_SECRETS")
+secrets: dict[str, modal.Secret] = {
+    kind: modal.Secret.from_name(SECRET_KEYS[kind][0], required_keys=SECRET_KEYS[kind][1]) for kind in _chosen
 }
 
 
+def _secrets(*kinds: str) -> list[modal.Secret]:
+    return [secrets[k] for k in kinds if k in secrets]
+
+
+STAGE_SECRETS = _secrets("s3")
+PROVIDER_STAGE_SECRETS = _secrets("s3", *PROVIDER_SECRETS)
+JOB_SECRETS = _secrets("s3", "postgres")
+
+# ---------------------------------------------------------------- functions
+
+# The deploying machine's settings, carried into every container. Not the ones that describe this
+# machine (its folders, its cores, its ffmpeg) nor the database URL, which travels only as a Secret.
+_LOCAL_ONLY = {"MOMENTLOOP_DATA_DIR", "MOMENTLOOP_WORKERS", "MOMENTLOOP_EXECUTOR", "MOMENTLOOP_DATABASE_URL"}
+CONTAINER_ENV: dict[str, str | None] = {
+    name: value for name, value in sorted(os.environ.items())
+    if name in _SETTING_VARIABLES and name not in _LOCAL_ONLY
+}
+# Jobs started in the cloud fan out to the stage functions.
+JOB_ENV: dict[str, str | None] = {**CONTAINER_ENV, "MOMENTLOOP_EXECUTOR": "modal"}
+
+
+def _retries(n: int) -> modal.Retries:
+    # Modal retries what a retry can fix: a lost container, a network fault. Our own failures (a bad
+    # photo, a refused prompt) come back as replies and are never retried.
+    return modal.Retries(max_retries=n, initial_delay=2.0, backoff_coefficient=2.0, max_delay=30.0)
+
+
+# Hardware and limits per stage. Styles and clips fan out wide; photo analysis is cheap per item, so
+# fewer containers each take several (a container start costs more than analysing one photo); compose
+# is one big multi-threaded encode. Timeouts leave room for cloud providers (a video model may take
+# minutes per clip). Modal bills a container until it scales down, so idle windows are short.
+STAGE_OPTIONS: dict[str, dict[str, Any]] = {
+    "analyze_photo": {"cpu": 1.0, "memory": 2048, "timeout": 300, "retries": 2, "max_containers": 8,
+                      "scaledown_window": 10},
+    "analyze_music": {"cpu": 1.0, "memory": 2048, "timeout": 300, "retries": 2, "max_containers": 10,
+                      "scaledown_window": 20},
+    "music": {"cpu": 1.0, "memory": 1024, "timeout": 900, "retries": 2, "max_containers": 10,
+              "scaledown_window": 20},
+    "plan": {"cpu": 0.5, "memory": 1024, "timeout": 300, "retries": 2, "max_containers": 10,
+             "scaledown_window": 20},
+    "style": {"cpu": 1.0, "memory": 2048, "timeout": 600, "retries": 2, "max_containers": 50,
+              "scaledown_window": 10},
+    "clips": {"cpu": 2.0, "memory": 2048, "timeout": 1200, "retries": 2, "max_containers": 100,
+              "scaledown_window": 10},
+    "compose": {"cpu": 4.0, "memory": 4096, "timeout": 1800, "retries": 1, "max_containers": 10,
+                "scaledown_window": 20},
+}
+JOB_OPTIONS: dict[str, Any] = {"cpu": 0.5, "memory": 1024, "timeout": 3600, "retries": 0, "max_containers": 20}
+# One web container for now: api/ still keeps projects and jobs in SQLite under MOMENTLOOP_DATA_DIR and
+# runs jobs in-process. Raise max_containers once it opens its stores through
+# functions.pipeline.backends (S3 + PostgreSQL), so that any replica can serve any job's SSE stream.
+WEB_OPTIONS: dict[str, Any] = {
+    "cpu": 2.0, "memory": 4096, "timeout": 3600, "max_containers": 1, "scaledown_window": 900,
+}
+WEB_CONCURRENT_REQUESTS = 100  # SSE streams mostly wait; one container serves many
+GPU_STAGE: dict[str, Any] = {
+    "image": gpu_image, "gpu": GPU_TYPE, "volumes": VOLUMES, "env": CONTAINER_ENV,
+    "timeout": 3600, "retries": _retries(1), "max_containers": 4,
+}
+"""For the GPU stages when they land: `@app.function(**GPU_STAGE)`."""
+
+
+def _stage(name: str, secret_list: list[modal.Secret]) -> dict[str, Any]:
+    options = dict(STAGE_OPTIONS[name])
+    options["retries"] = _retries(options["retries"])
+    return {"image": cpu_image, "volumes": VOLUMES, "secrets": secret_list, "env": CONTAINER_ENV, **options}
+
+
+def _uses_volume() -> bool:
+    """Inside a container, with the artifacts on the Volume (not S3): hand-offs need commit / reload."""
+    from functions.pipeline.backends import get_scale_settings
+
+    return not modal.is_local() and get_scale_settings().store == "local"
+
+
 def _store() -> Any:
-    """The Volume inside a container; this machine's artifact folder when run with `.local()`."""
+    """The Volume (mounted at ARTIFACTS_PATH) or S3 in a container; this machine's store under `.local()`."""
+    from functions.pipeline.backends import open_store
     from shared.settings import get_settings
-    from shared.store import LocalStore
 
-    root = get_settings().artifacts_dir if modal.is_local() else Path(ARTIFACTS_PATH)
-    return LocalStore(root)
+    return open_store(settings=get_settings())
 
 
-def _run(stage: str, request: dict[str, Any]) -> dict[str, Any]:
-    from functions.pipeline.cache import run_stage_item
-    from functions.pipeline.stages import get_stage
+def _run(stage: str, request: dict[str, Any], progress: Any, index: int) -> dict[str, Any]:
+    from functions.pipeline.modal_executor import run_remote_item
 
-    remote = not modal.is_local()
-    if remote:
-        artifacts.reload()  # see what the previous stage committed
-    spec = get_stage(stage)
-    result = run_stage_item(stage_name=stage, request=spec.request.model_validate(request), store=_store())
-    if remote:
-        artifacts.commit()  # make this stage's artifacts visible to the next one
-    return result.model_dump(mode="json")
-
-
-@app.function(**CPU_STAGE, **STAGE_OPTIONS["analyze_photo"])
-def analyze_photo(request: dict[str, Any]) -> dict[str, Any]:
-    return _run("analyze_photo", request)
+    sync = _uses_volume()
+    if sync:
+        artifacts.reload()  # see what the caller and earlier stages committed
+    try:
+        return run_remote_item(stage=stage, request=request, store=_store(), progress=progress, index=index)
+    finally:
+        if sync:
+            artifacts.commit()  # make this item's artifacts visible to the next stage
 
 
-@app.function(**CPU_STAGE, **STAGE_OPTIONS["analyze_music"])
-def analyze_music(request: dict[str, Any]) -> dict[str, Any]:
-    return _run("analyze_music", request)
+@app.function(**_stage("analyze_photo", STAGE_SECRETS))
+def analyze_photo(request: dict[str, Any], progress: Any = None, index: int = 0) -> dict[str, Any]:
+    return _run("analyze_photo", request, progress, index)
 
 
-@app.function(**CPU_STAGE, **STAGE_OPTIONS["music"])
-def music(request: dict[str, Any]) -> dict[str, Any]:
-    return _run("music", request)
+@app.function(**_stage("analyze_music", STAGE_SECRETS))
+def analyze_music(request: dict[str, Any], progress: Any = None, index: int = 0) -> dict[str, Any]:
+    return _run("analyze_music", request, progress, index)
 
 
-@app.function(**CPU_STAGE, **STAGE_OPTIONS["plan"])
-def plan(request: dict[str, Any]) -> dict[str, Any]:
-    return _run("plan", request)
+@app.function(**_stage("music", PROVIDER_STAGE_SECRETS))
+def music(request: dict[str, Any], progress: Any = None, index: int = 0) -> dict[str, Any]:
+    return _run("music", request, progress, index)
 
 
-@app.function(**CPU_STAGE, **STAGE_OPTIONS["style"])
-def style(request: dict[str, Any]) -> dict[str, Any]:
-    return _run("style", request)
+@app.function(**_stage("plan", PROVIDER_STAGE_SECRETS))
+def plan(request: dict[str, Any], progress: Any = None, index: int = 0) -> dict[str, Any]:
+    return _run("plan", request, progress, index)
 
 
-@app.function(**CPU_STAGE, **STAGE_OPTIONS["clips"])
-def clips(request: dict[str, Any]) -> dict[str, Any]:
-    return _run("clips", request)
+@app.function(**_stage("style", PROVIDER_STAGE_SECRETS))
+def style(request: dict[str, Any], progress: Any = None, index: int = 0) -> dict[str, Any]:
+    return _run("style", request, progress, index)
 
 
-@app.function(**CPU_STAGE, **STAGE_OPTIONS["compose"])
-def compose(request: dict[str, Any]) -> dict[str, Any]:
-    return _run("compose", request)
+@app.function(**_stage("clips", PROVIDER_STAGE_SECRETS))
+def clips(request: dict[str, Any], progress: Any = None, index: int = 0) -> dict[str, Any]:
+    return _run("clips", request, progress, index)
 
 
-STAGE_FUNCTIONS = {
+@app.function(**_stage("compose", STAGE_SECRETS))
+def compose(request: dict[str, Any], progress: Any = None, index: int = 0) -> dict[str, Any]:
+    return _run("compose", request, progress, index)
+
+
+STAGE_FUNCTIONS: dict[str, modal.Function] = {
     "analyze_photo": analyze_photo,
     "analyze_music": analyze_music,
     "music": music,
@@ -136,12 +294,202 @@ STAGE_FUNCTIONS = {
     "compose": compose,
 }
 
+
+def _stage_handles() -> dict[str, Any]:
+    """In a container: this app's own functions (a `modal run` app is not deployed, so a lookup by
+    name would find another version). Under `.local()`: each stage's body, run in this process."""
+    if not modal.is_local():
+        return dict(STAGE_FUNCTIONS)
+    from functions.pipeline.modal_executor import InProcessFunction
+
+    return {name: InProcessFunction(fn.local) for name, fn in STAGE_FUNCTIONS.items()}
+
+
+@app.function(image=cpu_image, volumes=VOLUMES, secrets=JOB_SECRETS, env=JOB_ENV,
+              **{**JOB_OPTIONS, "retries": None})
+def make_video(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Run one whole job here, fanning its items out to the stage functions. Yields the job's events as
+    they happen ({"event": ProgressEvent}), then {"result": ...} or {"error": ..., "hint": ...}."""
+    import queue
+
+    from functions.pipeline.backends import open_job_store
+    from functions.pipeline.modal_executor import InProcessChannel, ModalExecutor, modal_progress_channel
+    from functions.pipeline.runner import MakeRequest, Pipeline
+    from shared.errors import InputError
+    from shared.settings import get_settings
+    from shared.store import LocalStore
+
+    sync = _uses_volume()
+    if sync:
+        artifacts.reload()  # the photos the caller just uploaded
+    settings = get_settings()
+    store = _store()
+    events: queue.Queue[Any] = queue.Queue()
+    executor = ModalExecutor(
+        functions=_stage_handles(),
+        volume=artifacts if sync else None,
+        progress_channel=InProcessChannel.open if modal.is_local() else modal_progress_channel,
+    )
+    pipeline = Pipeline(store=store, jobs=open_job_store(settings=settings), executor=executor,
+                        settings=settings, listener=events.put)
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            made = pipeline.make(request=MakeRequest.model_validate(request))
+            video = made.video
+            outcome["result"] = {
+                "job_id": made.job_id, "video_key": video.video_key, "poster_key": video.poster_key,
+                "video_url": None if isinstance(store, LocalStore) else store.url(video.video_key),
+                "width": video.width, "height": video.height, "fps": video.fps, "duration": video.duration,
+                "scenes": len(made.plan.scenes), "tempo": made.plan.tempo, "look": made.plan.look,
+                "rejected": [r.model_dump() for r in made.rejected],
+                "stats": [s.model_dump() for s in made.stats],
+            }
+        except Exception as exc:
+            outcome["error"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            outcome["hint"] = getattr(exc, "hint", "") or ""
+            outcome["bad_input"] = isinstance(exc, InputError)
+        finally:
+            events.put(None)
+
+    runner = threading.Thread(target=work, name="momentloop-job")
+    runner.start()
+    while (event := events.get()) is not None:
+        yield {"event": event.model_dump(mode="json")}
+    runner.join()
+    if sync:
+        artifacts.commit()
+    yield outcome
+
+
+@app.function(image=cpu_image, volumes=VOLUMES, secrets=JOB_SECRETS, env=JOB_ENV, **WEB_OPTIONS)
+@modal.concurrent(max_inputs=WEB_CONCURRENT_REQUESTS)
+@modal.asgi_app()
+def web() -> Any:
+    """The web app and its API (api/app.py), SSE included."""
+    from api.app import create_app
+    from shared.settings import get_settings
+
+    return create_app(settings=get_settings())
+
+
 # ---------------------------------------------------------------- entrypoint
 
 
 @app.local_entrypoint()
-def smoke(seconds: float = 8.0) -> None:
-    """Generate a soundtrack remotely and analyse it: a round trip through two stages and the Volume."""
-    track = music.remote({"duration": seconds})
-    info = analyze_music.remote({"track": track})
-    print(f"{info['tempo']:.1f} BPM, {len(info['beats'])} beats, {len(info['sections'])} sections")  # noqa: T201
+def main(
+    photos: str,
+    out: str = "movie.mp4",
+    style: str = "ghibli",
+    music: str = "",
+    aspect: str = "9:16",
+    duration: float = 0.0,
+    fps: int = 30,
+    seed: int = 0,
+) -> None:
+    """Upload the photos (and song), make the video on Modal with a progress bar, download it."""
+    import sys
+
+    sys.exit(run_remote_make(
+        job=make_video.remote_gen, volume=artifacts, volume_root=ARTIFACTS_PATH, photos=Path(photos),
+        out=Path(out), style=style, music=Path(music) if music else None, aspect=aspect,
+        duration=duration or None, fps=fps, seed=seed,
+    ))
+
+
+def run_remote_make(
+    *,
+    job: Any,
+    volume: Any,
+    volume_root: str,
+    photos: Path,
+    out: Path,
+    style: str,
+    music: Path | None,
+    aspect: str,
+    duration: float | None,
+    fps: int,
+    seed: int,
+) -> int:
+    """What `modal run` does here: upload, follow the job's events on a progress bar, download.
+
+    `job` yields make_video's messages (`make_video.remote_gen`, or `.local` in tests); `volume` is the
+    artifact Volume (batch_upload / read_file / remove_file), mounted at `volume_root` in the job."""
+    import tempfile
+    import urllib.request
+    import uuid
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from api.cli import StageBars
+    from functions.pipeline.ingest import expand_photo_paths
+    from shared.models import ProgressEvent
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if out.suffix.lower() != ".mp4":
+        err.print(f"momentloop: error: the output must be an .mp4 file, got {out.name}", markup=False)
+        return 2
+    if not photos.exists() or (music is not None and not music.is_file()):
+        err.print(f"momentloop: error: {music if photos.exists() else photos}: no such file or folder", markup=False)
+        return 2
+    paths = expand_photo_paths([photos])
+    if not paths:
+        err.print(f"momentloop: error: no photos in {photos}", markup=False)
+        return 2
+
+    upload = f"uploads/{uuid.uuid4().hex[:16]}"
+    with volume.batch_upload() as batch:
+        for p in paths:
+            batch.put_file(p, f"/{upload}/photos/{p.name}")
+        if music is not None:
+            batch.put_file(music, f"/{upload}/music/{music.name}")
+    request = {
+        "photos": [f"{volume_root}/{upload}/photos/{p.name}" for p in paths],
+        "music": f"{volume_root}/{upload}/music/{music.name}" if music is not None else None,
+        "look": style, "aspect": aspect, "duration": duration, "fps": fps, "seed": seed,
+    }
+    final: dict[str, Any] = {}
+    try:
+        with Progress(TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                      TimeElapsedColumn(), console=err, disable=not err.is_terminal) as progress:
+            bars = StageBars(progress)
+            for message in job(request):
+                if "event" in message:
+                    bars(ProgressEvent.model_validate(message["event"]))
+                else:
+                    final = message
+    except Exception as exc:  # Modal itself failed (not deployed, quota, network): one line, not a traceback
+        final = {"error": f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                 "hint": "see `modal app logs momentloop`"}
+    finally:
+        try:
+            volume.remove_file(upload, recursive=True)  # the job keeps its own content-addressed copies
+        except Exception as exc:
+            err.print(f"momentloop: could not remove the upload folder {upload}: {exc}", markup=False)
+
+    if "result" not in final:
+        hint = f" (hint: {final['hint']})" if final.get("hint") else ""
+        err.print(f"momentloop: {'error' if final.get('bad_input') else 'failed'}: "
+                  f"{final.get('error', 'the job ended without a result')}{hint}", markup=False)
+        return 2 if final.get("bad_input") else 1
+    result = final["result"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".momentloop-", suffix=".mp4", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if result.get("video_url"):  # S3: straight from the bucket
+                with urllib.request.urlopen(result["video_url"], timeout=60) as resp:
+                    while chunk := resp.read(1 << 20):
+                        f.write(chunk)
+            else:
+                for chunk in volume.read_file(result["video_key"]):
+                    f.write(chunk)
+        os.replace(name, out)
+    finally:
+        Path(name).unlink(missing_ok=True)
+    Console(highlight=False, soft_wrap=True).print(
+        f"{out}: {result['scenes']} scenes, {result['width']}x{result['height']} {result['fps']:g} fps, "
+        f"{result['duration']:.2f} s, {result['tempo']:.0f} BPM, look {result['look']}", markup=False)
+    return 0

@@ -5,6 +5,7 @@ Exit codes: 0 done, 2 unusable input (one line says why), 1 anything else."""
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import shutil
@@ -12,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -51,7 +53,30 @@ def _parser() -> argparse.ArgumentParser:
     _video_options(demo)
 
     sub.add_parser("styles", help="list the looks, one per line")
+
+    serve = sub.add_parser("serve", help="serve the web app: the API, live progress and the web UI")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--data", type=Path, metavar="DIR", help="data folder (same as --data-dir)")
+
+    users = sub.add_parser("users", help="who may sign in to the web app")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="add a user; prints their token on the last line (shown once)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--data", type=Path, metavar="DIR", help="data folder (same as --data-dir)")
+    listing = users_sub.add_parser("list", help="list the users")
+    listing.add_argument("--data", type=Path, metavar="DIR", help="data folder (same as --data-dir)")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {text}")
+    return value
 
 
 def _video_options(p: argparse.ArgumentParser) -> None:
@@ -63,6 +88,18 @@ def _video_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=_fps, default=30, metavar="N", help="frames per second (12-60)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="variation seed (same seed, same video)")
     p.add_argument("--plan-out", type=Path, metavar="FILE.json", help="also write the scene plan as JSON")
+    cloud = p.add_argument_group("cloud providers (a comma-separated list is a fallback chain, e.g. kling,veo,local)")
+    cloud.add_argument("--style-provider", metavar="NAME", help="local, gemini, openai, replicate[:MODEL] "
+                       "(MOMENTLOOP_STYLE_PROVIDER)")
+    cloud.add_argument("--plan-provider", metavar="NAME", help="local, gemini, openai (MOMENTLOOP_PLAN_PROVIDER)")
+    cloud.add_argument("--clip-provider", metavar="NAME[:MODEL]", help="local, kling, seedance, veo, sora, "
+                       "replicate[:MODEL], gemini, openai (MOMENTLOOP_CLIP_PROVIDER)")
+    cloud.add_argument("--music-provider", metavar="NAME", help="local, replicate (MusicGen) for a generated song "
+                       "(MOMENTLOOP_MUSIC_PROVIDER)")
+    cloud.add_argument("--budget", type=_usd, metavar="USD", help="stop the job before it spends more than this "
+                       "on cloud providers (MOMENTLOOP_BUDGET_USD)")
+    cloud.add_argument("--dry-run", action="store_true", help="print the plan and the estimated cost per stage; "
+                       "spend nothing, render nothing")
 
 
 def _seconds(text: str) -> float:
@@ -73,6 +110,24 @@ def _seconds(text: str) -> float:
     if not 1.0 <= value <= 600.0:
         raise argparse.ArgumentTypeError(f"duration must be between 1 and 600 seconds, got {text}")
     return value
+
+
+def _usd(text: str) -> float:
+    try:
+        value = float(text.strip().lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an amount of US dollars: {text!r}") from None
+    if not 0 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"a budget is 0 to 100000 US dollars, got {text}")
+    return value
+
+
+def _provider_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """Settings given on the command line (they win over MOMENTLOOP_* variables)."""
+    chosen = {"style_provider": args.style_provider, "plan_provider": args.plan_provider,
+              "clip_provider": args.clip_provider, "music_provider": args.music_provider,
+              "budget_usd": args.budget}
+    return {k: v for k, v in chosen.items() if v is not None}
 
 
 def _fps(text: str) -> int:
@@ -121,7 +176,7 @@ class StageBars:
             self.items[stage][event.item] = 100.0
         elif event.type == "stage" and event.status == "done":
             self.items[stage] = {"*": 100.0 * self.totals.get(stage, 1)}
-        elif event.type == "log" and event.status in ("skipped", "fallback"):
+        elif event.type == "log" and event.status in ("skipped", "fallback", "note"):
             self.progress.console.print(f"[yellow]  {event.message}[/]")
         done = sum(self.items[stage].values()) / max(1, self.totals.get(stage, 1))
         self.progress.update(self.tasks[stage], completed=min(100.0, done))
@@ -151,24 +206,78 @@ def _make(args: argparse.Namespace, paths: list[Path]) -> int:
         raise OptionError(f"unknown style {args.style!r} (choose from: {', '.join(looks)})")
     if args.output.suffix.lower() != ".mp4":
         raise OptionError(f"the output must be an .mp4 file, got {args.output.name}")
-    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    from functions.providers_common.keys import check_providers, executor_limits
+    from functions.providers_common.ledger import JobLedger
+
+    given: dict[str, Any] = {**({"data_dir": args.data_dir} if args.data_dir else {}), **_provider_overrides(args)}
+    settings = Settings(**given)
+    # Unknown providers and missing keys are reported now, in one line, not minutes into the job.
+    for warning in check_providers(settings=settings, generate_music=args.music is None, strict=not args.dry_run):
+        err.print(f"[yellow]warning: {warning}[/]")
     store = LocalStore(settings.artifacts_dir)
     jobs = SQLiteJobStore(settings.database_path)
-    executor = LocalExecutor(store=store, workers=settings.workers)
+    workers, limits = executor_limits(settings)
+    executor = LocalExecutor(store=store, workers=workers, limits=limits)
     request = MakeRequest(photos=paths, music=args.music, look=args.style, aspect=args.aspect,
                           duration=args.duration, fps=args.fps, seed=args.seed)
+    if args.dry_run:
+        return _dry_run(args=args, request=request, settings=settings, store=store, jobs=jobs, executor=executor)
+    ledger = JobLedger(settings=settings, store=store, seed=args.seed)
     started = time.perf_counter()
     with Progress(TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal) as progress:
         pipeline = Pipeline(store=store, jobs=jobs, executor=executor, settings=settings,
-                            listener=StageBars(progress))
-        result = pipeline.make(request=request)
+                            listener=StageBars(progress), ledger=ledger)
+        try:
+            result = pipeline.make(request=request)
+        finally:
+            if ledger.spent > 0:
+                err.print(f"spent ${ledger.spent:.4f} on cloud providers"
+                          + (f" (budget ${ledger.budget:.2f})" if ledger.budget is not None else ""), markup=False)
     with store.local_path(result.video.video_key) as video:
         _copy_out(video, args.output)
     if args.plan_out:
         args.plan_out.parent.mkdir(parents=True, exist_ok=True)
         args.plan_out.write_text(result.plan.model_dump_json(indent=2))
     _summary(result=result, output=args.output, seconds=time.perf_counter() - started)
+    return 0
+
+
+def _dry_run(*, args: argparse.Namespace, request: object, settings: object, store: object, jobs: object,
+             executor: object) -> int:
+    from functions.providers_common.dry_run import dry_run
+    from shared.cost import usd
+
+    report = dry_run(request=request, settings=settings, store=store, jobs=jobs, executor=executor)  # type: ignore[arg-type]
+    plan = report.plan
+    scenes = Table(title=f"plan: {len(plan.scenes)} scenes, {plan.output.duration:.2f} s at {plan.tempo:.0f} BPM, "
+                         f"look {plan.look}", box=None, pad_edge=False, title_justify="left")
+    for col in ("#", "photo", "start", "end", "beats", "move", "in"):
+        scenes.add_column(col, justify="left" if col in ("photo", "move", "in") else "right")
+    for sc in plan.scenes:
+        scenes.add_row(str(sc.index + 1), sc.photo, f"{sc.start:.2f}", f"{sc.end:.2f}", str(sc.beats), sc.move.value,
+                       sc.transition_in.value)
+    out.print(scenes)
+    for d in plan.dropped:
+        out.print(f"[dim]left out {d.photo}: {d.reason}[/]")
+    costs = Table(title="estimated cost (nothing was spent)", box=None, pad_edge=False, title_justify="left")
+    for col in ("stage", "provider", "items", "estimate", "at most", "detail"):
+        costs.add_column(col, justify="right" if col in ("items", "estimate", "at most") else "left")
+    for line in report.estimate.lines:
+        costs.add_row(line.stage, line.provider, str(line.items), usd(line.expected), usd(line.worst), line.detail)
+    costs.add_row("total", "", "", usd(report.estimate.expected), usd(report.estimate.worst), "")
+    out.print(costs)
+    for note in report.notes:
+        out.print(f"[dim]note: {note}[/]")
+    if args.budget is not None:
+        e = report.estimate
+        if e.worst <= args.budget:
+            verdict = "the estimate fits, even at its most"
+        elif e.expected <= args.budget:
+            verdict = f"the estimate fits, but at most ({usd(e.worst)}) it would not; the job stops before passing it"
+        else:
+            verdict = f"the estimate ({usd(e.expected)}) is over it; the job would stop before spending past it"
+        out.print(f"budget ${args.budget:.2f}: {verdict}")
     return 0
 
 
@@ -187,9 +296,10 @@ def _summary(*, result: object, output: Path, seconds: float) -> None:
         err.print(f"[yellow]skipped {r.name}: {r.reason.removeprefix(r.name + ': ')}[/]")
     for d in plan.dropped:
         err.print(f"[dim]left out {d.photo}: {d.reason}[/]")
+    spend = f", spent ${result.spend_usd:.4f}" if result.spend_usd else ""
     out.print(
         f"{output}: {len(plan.scenes)} scenes, {v.width}x{v.height} {v.fps:g} fps, {v.duration:.2f} s, "
-        f"{plan.tempo:.0f} BPM, look {plan.look}, {result.cache_hits} cache hits, {seconds:.1f} s"
+        f"{plan.tempo:.0f} BPM, look {plan.look}, {result.cache_hits} cache hits, {seconds:.1f} s{spend}"
     )
 
 
@@ -198,6 +308,50 @@ def _styles() -> int:
 
     for look in list_looks():
         out.print(f"{look.name:<12} {look.description}")
+    return 0
+
+
+def _data_dir(args: argparse.Namespace) -> dict[str, Path]:
+    data = getattr(args, "data", None) or args.data_dir
+    return {"data_dir": data} if data else {}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import ServerSettings
+
+    settings = ServerSettings(**_data_dir(args))  # type: ignore[arg-type]
+    app = create_app(settings=settings)
+    # Everything imported so far lives as long as the process: keep it out of the collector's scans, and
+    # make full collections rare. With a thousand event streams open, a full collection costs ~100 ms
+    # during which no event goes out (measured with bench/sse_fanout.py: it set the p99 latency).
+    gc.freeze()
+    gc.set_threshold(700, 10, 100)
+    err.print(f"MomentLoop on http://{args.host}:{args.port} (data in {settings.data_dir}); Ctrl-C stops it",
+              markup=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",
+                access_log=args.verbose, timeout_graceful_shutdown=5)
+    return 0
+
+
+def _users(args: argparse.Namespace) -> int:
+    from shared.projects import ConflictError, SQLiteProjectStore
+    from shared.settings import Settings
+
+    settings = Settings(**_data_dir(args))  # type: ignore[arg-type]
+    store = SQLiteProjectStore(settings.database_path)
+    if args.users_command == "list":
+        for user in store.list_users():
+            out.print(f"{user.name}\t{user.created_at:%Y-%m-%d %H:%M}", markup=False)
+        return 0
+    try:
+        user, token = store.add_user(name=args.name)
+    except ConflictError as exc:
+        raise OptionError(str(exc)) from None
+    err.print(f"added {user.name}; their token (shown once, keep it secret) is on the next line", markup=False)
+    out.print(token, markup=False)
     return 0
 
 
@@ -211,6 +365,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "styles":
             return _styles()
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "users":
+            return _users(args)
         if args.command == "demo":
             photos = demo_photos()
             if not photos:

@@ -9,7 +9,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -201,3 +201,16 @@ class SQLiteJobStore:
             "SELECT body FROM events WHERE job_id=? AND seq>? ORDER BY seq", (job_id, after)
         ).fetchall()
         return [ProgressEvent.model_validate_json(r[0]) for r in rows]
+
+    def list_jobs(self, *, statuses: Sequence[JobStatus] | None = None) -> list[JobRecord]:
+        """Jobs, oldest first; only those in `statuses` when given (the web app resumes `queued` and
+        `running` ones after a restart)."""
+        query = "SELECT id FROM jobs"
+        args: tuple[str, ...] = ()
+        if statuses is not None:
+            if not statuses:
+                return []
+            query += f" WHERE status IN ({','.join('?' * len(statuses))})"
+            args = tuple(statuses)
+        rows = self._conn().execute(query + " ORDER BY created_at, id", args).fetchall()
+        return [self.get_job(r[0]) for r in rows]

@@ -57,6 +57,15 @@ class Box(Frozen):
         return self.y + self.h / 2
 
 
+class ProviderAttempt(Frozen):
+    """A link of a provider chain that was tried and did not give the result, and why (kept on the job)."""
+
+    provider: str = Field(description="The link, e.g. 'replicate:kwaivgi/kling-v2.1'.")
+    kind: str = Field(description="Failure family: refused, timeout, rate_limited, server, invalid_input, ...")
+    reason: str = Field(description="One line a user can read; never a key.")
+    cost_usd: float = Field(default=0.0, ge=0, description="What the failed try was billed, US dollars.")
+
+
 # ---------------------------------------------------------------- analyze
 
 class PhotoSource(Frozen):
@@ -107,6 +116,9 @@ class MusicTrack(Frozen):
     tempo: float | None = None
     beats: list[float] | None = None
     downbeats: list[float] | None = None
+    provider: str = Field(default="local", description="The generator that made it (the link that succeeded).")
+    cost_usd: float = Field(default=0.0, ge=0, description="What generating it cost, US dollars.")
+    attempts: list[ProviderAttempt] = Field(default_factory=list, description="Links that failed first.")
 
 
 class AnalyzeMusicRequest(Frozen):
@@ -169,6 +181,8 @@ class StyledImage(Frozen):
     provider: str
     width: int
     height: int
+    cost_usd: float = Field(default=0.0, ge=0, description="What painting it cost, US dollars.")
+    attempts: list[ProviderAttempt] = Field(default_factory=list, description="Links that failed first.")
 
 
 # ---------------------------------------------------------------- plan
@@ -238,6 +252,9 @@ class ScenePlan(Frozen):
     downbeats: list[float] = Field(description="Downbeat times on the video timeline.")
     scenes: list[Scene]
     dropped: list[DroppedPhoto] = Field(default_factory=list)
+    provider: str = Field(default="local", description="The planner whose proposal this is (timing is always ours).")
+    cost_usd: float = Field(default=0.0, ge=0, description="What planning cost, US dollars.")
+    attempts: list[ProviderAttempt] = Field(default_factory=list, description="Planners that failed first.")
 
 
 class PlanRequest(Frozen):
@@ -247,6 +264,7 @@ class PlanRequest(Frozen):
     look: str
     brief: str = ""
     seed: int = 0
+    provider: str = Field(default="local", description="Planner (or comma-separated chain) proposing the edit.")
 
 
 # ---------------------------------------------------------------- clips
@@ -273,6 +291,8 @@ class ClipResult(Frozen):
     width: int
     height: int
     fps: float
+    cost_usd: float = Field(default=0.0, ge=0, description="What generating it cost, US dollars.")
+    attempts: list[ProviderAttempt] = Field(default_factory=list, description="Links that failed first.")
 
 
 # ---------------------------------------------------------------- compose

@@ -52,6 +52,37 @@ class Settings(BaseSettings):
     target_lufs: float = Field(default=-14.0, description="Integrated loudness of the final soundtrack.")
     true_peak_db: float = Field(default=-1.5, description="True-peak ceiling (dBTP) of the soundtrack.")
 
+    provider_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds one HTTP call to a cloud provider may take before it counts as a "
+        "timeout (and is retried)."
+    )
+    provider_attempts: int = Field(
+        default=4, ge=1, le=10, description="Tries per provider call when it fails transiently (timeout, 429, 5xx)."
+    )
+    retry_initial_wait: float = Field(default=1.0, ge=0, description="First backoff wait, seconds (then doubled).")
+    retry_max_wait: float = Field(default=30.0, ge=0, description="Longest backoff wait between two tries, seconds.")
+    retry_after_max: float = Field(
+        default=120.0, ge=0, description="Longest Retry-After honoured; a server asking for more fails that link."
+    )
+    poll_interval: float = Field(
+        default=3.0, gt=0, description="Seconds between polls of a long-running generation (video, music)."
+    )
+    generation_timeout: float = Field(
+        default=900.0, gt=0, description="Seconds a long-running generation (a video, a song) may take in all."
+    )
+    style_concurrency: int = Field(default=3, ge=1, description="Style calls in flight at once, per cloud provider.")
+    clip_concurrency: int = Field(default=5, ge=1, description="Video generations in flight at once, per provider.")
+    plan_concurrency: int = Field(default=5, ge=1, description="Planner calls in flight at once, per provider.")
+    music_concurrency: int = Field(default=2, ge=1, description="Music generations in flight at once, per provider.")
+    budget_usd: float | None = Field(
+        default=None, ge=0, description="Most a job may spend on cloud providers, US dollars (None: no cap)."
+    )
+    download_max_mb: int = Field(default=500, ge=1, description="Largest provider download accepted, MB.")
+    clip_max_stretch: float = Field(
+        default=0.2, ge=0, le=0.5,
+        description="Share of slow-motion accepted to ask a video model for a shorter (cheaper) allowed length.",
+    )
+
     @property
     def artifacts_dir(self) -> Path:
         return self.data_dir / "artifacts"

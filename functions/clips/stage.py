@@ -88,4 +88,9 @@ def run_clip(*, request: ClipRequest, store: ArtifactStore, report: Reporter = s
         # Measured before the file becomes `key`: a clip that breaks the contract is never committed.
         result = measure_clip(path=tmp, key=key, request=request, exact=provider.exact)
     report(percent=100.0, message="done")
+    # Cloud providers (and chains) say which link made it, what it cost and which links failed first.
+    usage = getattr(provider, "usage", None)
+    if usage is not None:
+        result = result.model_copy(update={"provider": usage.provider, "cost_usd": usage.cost_usd,
+                                           "attempts": usage.attempts})
     return result

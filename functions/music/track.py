@@ -69,8 +69,14 @@ def _generated_track(*, request: MusicRequest, key: str, store: ArtifactStore, r
     made: GeneratedMusic | None = None
     if store.exists(key):
         made = provider.plan(duration=request.duration, seed=request.seed, mood=request.mood)
-        if made is not None:
-            report(percent=100, message=f"{made.name}: already generated")
+        if made is None:
+            # A paid generator's song is never made twice: the file is reused and only measured.
+            import soundfile as sf
+
+            with store.local_path(key) as path:
+                made = GeneratedMusic(name="generated song", duration=sf.info(str(path)).duration,
+                                      provider=provider.name)
+        report(percent=100, message=f"{made.name}: already generated")
     if made is None:
         report(percent=0, message=f"generating {request.duration:.1f} s of {request.mood} music")
         with store.write_path(key) as dst:
@@ -84,4 +90,7 @@ def _generated_track(*, request: MusicRequest, key: str, store: ArtifactStore, r
         tempo=made.tempo,
         beats=made.beats,
         downbeats=made.downbeats,
+        provider=made.provider,
+        cost_usd=made.cost_usd,
+        attempts=made.attempts,
     )

@@ -28,6 +28,8 @@ class ItemOutcome:
     hint: str | None = None
     bad_input: bool = False
     """The failure is the user's input (a broken file, a wrong option), not ours."""
+    skipped: bool = False
+    """The item never started: the job was asked to stop first."""
 
     @property
     def ok(self) -> bool:
@@ -59,10 +61,20 @@ def describe_failure(exc: BaseException) -> tuple[str, str | None]:
 class LocalExecutor:
     """A bounded thread pool (stage work is OpenCV, numpy and ffmpeg subprocesses, which free the GIL)."""
 
-    def __init__(self, *, store: ArtifactStore, workers: int, limits: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        store: ArtifactStore,
+        workers: int,
+        limits: dict[str, int] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.store = store
         self.workers = workers
         self.limits = limits or {}
+        # Checked before each item starts: a cancelled job stops between items, never inside one, so
+        # every artifact it leaves is whole and reusable.
+        self.stop = stop
 
     def map(
         self,
@@ -76,6 +88,9 @@ class LocalExecutor:
         lock = threading.Lock()
 
         def one(index: int, request: BaseModel) -> ItemOutcome:
+            if self.stop is not None and self.stop.is_set():
+                return ItemOutcome(index=index, error="stopped before it started", skipped=True)
+
             def report(*, percent: float | None = None, message: str = "") -> None:
                 if on_progress is not None:
                     on_progress(index, percent, message)

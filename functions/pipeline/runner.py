@@ -2,7 +2,9 @@
 
 ingest → analyze (photos ∥ music) → plan → style (per photo) → clips (per scene) → compose.
 Every item's result is cached by content, so a re-run, a resumed job or a new look redoes only what
-changed."""
+changed. The CLI (`make`) and the web app (plan and render jobs) run the same methods: `prepare` (analysis
+and the storyboard), `render` (style, clips, compose) and `run` (both), inside `execute`, which owns the
+job's status and its terminal event."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -19,7 +22,7 @@ from functions.pipeline.cache import cached_result, run_stage_item
 from functions.pipeline.executor import Executor, ItemOutcome
 from functions.pipeline.ingest import expand_photo_paths, ingest_file, ingest_photos
 from functions.pipeline.stages import get_stage
-from shared.errors import InputError, MusicError, NoUsablePhotosError, StageError
+from shared.errors import InputError, MomentLoopError, MusicError, NoUsablePhotosError, StageError
 from shared.jobs import JobStore
 from shared.models import (
     AnalyzeMusicRequest,
@@ -36,6 +39,7 @@ from shared.models import (
     OutputSpec,
     PhotoInfo,
     PhotoRejection,
+    PhotoSource,
     PlanRequest,
     ProgressEvent,
     ScenePlan,
@@ -45,11 +49,55 @@ from shared.models import (
 from shared.settings import Settings
 from shared.store import ArtifactStore
 
+if TYPE_CHECKING:
+    from functions.providers_common.ledger import JobLedger
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SECONDS_PER_PHOTO = 3.0
 DEFAULT_MIN_SECONDS = 10.0
 DEFAULT_MAX_SECONDS = 60.0
+
+T = TypeVar("T")
+
+
+class JobStoppedError(MomentLoopError):
+    """The job was asked to stop (a user's cancel, or the server shutting down) and stopped between items."""
+
+    def __init__(self) -> None:
+        super().__init__("the job was stopped")
+
+
+class StopFlag(threading.Event):
+    """Set to stop a job between items. `reason` says what happens to it: `cancel` ends it as cancelled;
+    `shutdown` puts it back in the queue, to resume (from the cache) when the server starts again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason: Literal["cancel", "shutdown"] = "cancel"
+
+    def request(self, reason: Literal["cancel", "shutdown"]) -> None:
+        # A user's cancel outranks a shutdown: a cancelled job must not come back after a restart.
+        if not self.is_set() or reason == "cancel":
+            self.reason = reason
+        self.set()
+
+
+class VideoOptions(BaseModel):
+    """What shapes the video, apart from its photos and music."""
+
+    look: str = "ghibli"
+    aspect: Aspect = "9:16"
+    duration: float | None = Field(default=None, gt=0, le=600)
+    fps: int = Field(default=30, ge=12, le=60)
+    seed: int = 0
+
+
+class MusicInput(BaseModel):
+    """The user's song, already in the store."""
+
+    key: str
+    name: str
 
 
 class MakeRequest(BaseModel):
@@ -62,6 +110,10 @@ class MakeRequest(BaseModel):
     duration: float | None = Field(default=None, gt=0, le=600)
     fps: int = Field(default=30, ge=12, le=60)
     seed: int = 0
+
+    def options(self) -> VideoOptions:
+        return VideoOptions(look=self.look, aspect=self.aspect, duration=self.duration, fps=self.fps,
+                            seed=self.seed)
 
 
 class StageStats(BaseModel):
@@ -79,10 +131,21 @@ class MakeResult(BaseModel):
     video: ComposeResult
     rejected: list[PhotoRejection]
     stats: list[StageStats]
+    spend_usd: float = 0.0
 
     @property
     def cache_hits(self) -> int:
         return sum(s.cache_hits for s in self.stats)
+
+
+class Prepared(BaseModel):
+    """Everything up to the storyboard: what `render` needs, and what the web app shows for editing."""
+
+    photos: list[PhotoInfo]
+    rejected: list[PhotoRejection]
+    track: MusicTrack
+    music: MusicInfo
+    plan: ScenePlan
 
 
 EventListener = Callable[[ProgressEvent], None]
@@ -99,12 +162,16 @@ class Pipeline:
         executor: Executor,
         settings: Settings,
         listener: EventListener | None = None,
+        stop: StopFlag | None = None,
+        ledger: JobLedger | None = None,
     ) -> None:
         self.store = store
+        self.ledger = ledger
         self.jobs = jobs
         self.executor = executor
         self.settings = settings
         self.listener = listener
+        self.stop = stop
         self.stats: dict[str, StageStats] = {}
         self._emit_lock = threading.Lock()
         self.job_id = ""
@@ -117,10 +184,18 @@ class Pipeline:
         if self.listener is not None:
             self.listener(event)
 
+    def _check_stop(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise JobStoppedError()
+
     def _map(self, *, stage: str, requests: Sequence[BaseModel], labels: Sequence[str]) -> list[ItemOutcome]:
+        self._check_stop()
         stats = self.stats.setdefault(stage, StageStats(stage=stage))
         spec = get_stage(stage)
-        hits = sum(cached_result(stage=spec, request=r, store=self.store) is not None for r in requests)
+        cached = [cached_result(stage=spec, request=r, store=self.store) is not None for r in requests]
+        hits = sum(cached)
+        if self.ledger is not None:  # the budget: refuse before spending, never after
+            self.ledger.before_stage(stage=stage, requests=[r for r, c in zip(requests, cached, strict=True) if not c])
         stats.cache_hits += hits
         stats.items += len(requests)
         self.emit("stage", stage=stage, status="running", percent=0.0, total=len(requests),
@@ -136,6 +211,8 @@ class Pipeline:
 
         def finished(outcome: ItemOutcome) -> None:
             nonlocal done
+            if outcome.skipped:
+                return
             with lock:
                 done += 1
                 overall = 100.0 * done / max(1, len(requests))
@@ -148,6 +225,13 @@ class Pipeline:
 
         outcomes = self.executor.map(stage=stage, requests=requests, on_progress=progress, on_done=finished)
         stats.seconds += time.perf_counter() - started
+        if self.ledger is not None:  # spend, and the provider links that failed before the one that answered
+            for note in self.ledger.after_stage(
+                stage=stage, outcomes=[(labels[o.index], o.result, cached[o.index]) for o in outcomes]
+            ):
+                self.emit("log", stage=stage, item=note.item, status=note.status, message=note.message)
+        # Items that never started leave the stage unfinished: no "done" for it, and the job stops here.
+        self._check_stop()
         self.emit("stage", stage=stage, status="done", percent=100.0)
         return outcomes
 
@@ -161,38 +245,87 @@ class Pipeline:
 
     # ------------------------------------------------------------------ the job
 
-    def make(self, *, request: MakeRequest, job_id: str | None = None) -> MakeResult:
-        job = self.jobs.create_job(kind="make", params=request.model_dump(mode="json"), job_id=job_id)
-        self.job_id = job.id
-        self.jobs.set_status(job.id, status="running")
+    def execute(self, *, job_id: str, work: Callable[[], T], finish: Callable[[T], tuple[dict[str, object], str]]) -> T:
+        """Run `work` as job `job_id`: status `running`, then `done` with `finish(value)`'s result and
+        message, `failed` with the reason and a hint, or `cancelled`. The terminal event comes after the
+        status, so whoever sees it can read the final job. A job stopped for a shutdown goes back to
+        `queued`, with no terminal event: it resumes when the server starts again."""
+        self.job_id = job_id
+        self.jobs.set_status(job_id, status="running")
         try:
-            result = self._make(request=request)
+            value = work()
+            result, message = finish(value)
+        except JobStoppedError:
+            if self.stop is not None and self.stop.reason == "shutdown":
+                self.jobs.set_status(job_id, status="queued")
+                self.emit("log", status="interrupted",
+                          message="the server is stopping; this job resumes when it starts again")
+            else:
+                self.jobs.set_status(job_id, status="cancelled")
+                self.emit("failed", status="cancelled", message="cancelled",
+                          hint="resume it to finish; finished work is kept")
+            raise
         except Exception as exc:
             hint = getattr(exc, "hint", None) or None
-            self.jobs.set_status(job.id, status="failed", error=str(exc))
-            self.emit("failed", message=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                      error=str(exc), hint=hint)
+            if not isinstance(exc, MomentLoopError):
+                log.exception("job %s failed", job_id)
+                hint = hint or "this is a bug in MomentLoop; please report it"
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.jobs.set_status(job_id, status="failed", error=reason, result={"hint": hint} if hint else None)
+            self.emit("failed", status="failed", message=reason, error=reason, hint=hint)
             raise
-        self.jobs.set_status(job.id, status="done", result={
-            "video_key": result.video.video_key,
-            "poster_key": result.video.poster_key,
-            "clip_keys": [c.clip_key for c in result.clips],
-        })
-        self.emit("done", percent=100.0, message=f"{len(result.plan.scenes)} scenes, {result.video.duration:.2f} s")
-        return result
+        self.jobs.set_status(job_id, status="done", result=result)
+        self.emit("done", status="done", percent=100.0, message=message)
+        return value
 
-    def _make(self, *, request: MakeRequest) -> MakeResult:
-        s = self.settings
+    def make(self, *, request: MakeRequest, job_id: str | None = None) -> MakeResult:
+        job = self.jobs.create_job(kind="make", params=request.model_dump(mode="json"), job_id=job_id)
+
+        def work() -> MakeResult:
+            sources, music = self.ingest(request=request)
+            return self.run(sources=sources, music=music, options=request.options())
+
+        return self.execute(job_id=job.id, work=work, finish=make_summary)
+
+    def ingest(self, *, request: MakeRequest) -> tuple[list[PhotoSource], MusicInput | None]:
+        """The request's files copied into the store (content-addressed: once, however often they come)."""
         paths = expand_photo_paths(request.photos)
         if not paths:
             raise NoUsablePhotosError([])
         sources = ingest_photos(store=self.store, paths=paths)
-        music_key = None
+        music = None
         if request.music is not None:
             if not request.music.is_file():
                 raise MusicError(f"{request.music}: no such music file")
-            music_key = ingest_file(store=self.store, path=request.music)
+            music = MusicInput(key=ingest_file(store=self.store, path=request.music), name=request.music.name)
+        return sources, music
 
+    def run(
+        self,
+        *,
+        sources: Sequence[PhotoSource],
+        music: MusicInput | None,
+        options: VideoOptions,
+        plan: ScenePlan | None = None,
+    ) -> MakeResult:
+        """The whole video. With `plan` (a storyboard the user edited), planning is skipped and that plan
+        is rendered as it is, in `options.look`; everything else comes from the cache when it can."""
+        prepared = self.prepare(sources=sources, music=music, options=options, plan=plan)
+        clips, video = self.render(plan=prepared.plan, track=prepared.track, seed=options.seed)
+        return MakeResult(job_id=self.job_id, plan=prepared.plan, clips=clips, video=video,
+                          rejected=prepared.rejected, stats=list(self.stats.values()),
+                          spend_usd=self.ledger.spent if self.ledger is not None else 0.0)
+
+    def prepare(
+        self,
+        *,
+        sources: Sequence[PhotoSource],
+        music: MusicInput | None,
+        options: VideoOptions,
+        plan: ScenePlan | None = None,
+    ) -> Prepared:
+        """Analysis, the soundtrack and the storyboard (planned, or `plan` as given, in `options.look`)."""
+        s = self.settings
         outcomes = self._map(
             stage="analyze_photo",
             requests=[AnalyzePhotoRequest(source=src, max_pixels=s.max_pixels, max_side=s.max_photo_side)
@@ -207,30 +340,43 @@ class Pipeline:
         if not photos:
             raise NoUsablePhotosError([(r.name, r.reason) for r in rejected])
 
-        duration = request.duration or min(
+        duration = options.duration or min(
             DEFAULT_MAX_SECONDS, max(DEFAULT_MIN_SECONDS, DEFAULT_SECONDS_PER_PHOTO * len(photos))
         )
         track = self._single(
             stage="music",
-            request=MusicRequest(duration=duration, user_key=music_key,
-                                 user_name=request.music.name if request.music else None, seed=request.seed,
+            request=MusicRequest(duration=duration, user_key=music.key if music else None,
+                                 user_name=music.name if music else None, seed=options.seed,
                                  provider=self.settings.music_provider),
-            label=request.music.name if request.music else "generated",
+            label=music.name if music else "generated",
         )
         assert isinstance(track, MusicTrack)
-        music = self._single(stage="analyze_music", request=AnalyzeMusicRequest(track=track), label=track.name)
-        assert isinstance(music, MusicInfo)
+        info = self._single(stage="analyze_music", request=AnalyzeMusicRequest(track=track), label=track.name)
+        assert isinstance(info, MusicInfo)
 
-        output = OutputSpec.for_aspect(aspect=request.aspect, fps=request.fps, duration=duration)
-        plan = self._single(
-            stage="plan",
-            request=PlanRequest(photos=photos, music=music, output=output, look=request.look, seed=request.seed),
-            label="plan",
-        )
-        assert isinstance(plan, ScenePlan)
+        if plan is None:
+            output = OutputSpec.for_aspect(aspect=options.aspect, fps=options.fps, duration=duration)
+            planned = self._single(
+                stage="plan",
+                request=PlanRequest(photos=photos, music=info, output=output, look=options.look, seed=options.seed,
+                                    provider=self.settings.plan_provider),
+                label="plan",
+            )
+            assert isinstance(planned, ScenePlan)
+            plan = planned
+        else:
+            from functions.plan.prompts import restyle_plan
 
-        styled = self._style(plan=plan, look=request.look, seed=request.seed)
-        clips = self._clips(plan=plan, styled=styled, seed=request.seed)
+            self._check_stop()
+            plan = restyle_plan(plan, look=options.look)
+            self.emit("log", stage="plan", status="given", message=f"the edited storyboard: {len(plan.scenes)} scenes")
+        return Prepared(photos=photos, rejected=rejected, track=track, music=info, plan=plan)
+
+    def render(self, *, plan: ScenePlan, track: MusicTrack, seed: int) -> tuple[list[ClipResult], ComposeResult]:
+        """Style every photo of `plan`, render every scene, compose the video once."""
+        s = self.settings
+        styled = self._style(plan=plan, look=plan.look, seed=seed)
+        clips = self._clips(plan=plan, styled=styled, seed=seed)
         video = self._single(
             stage="compose",
             request=ComposeRequest(plan=plan, clips=clips, audio_key=track.audio_key, preset=s.output_preset,
@@ -238,8 +384,7 @@ class Pipeline:
             label="video",
         )
         assert isinstance(video, ComposeResult)
-        return MakeResult(job_id=self.job_id, plan=plan, clips=clips, video=video, rejected=rejected,
-                          stats=list(self.stats.values()))
+        return clips, video
 
     def _style(self, *, plan: ScenePlan, look: str, seed: int) -> dict[str, str]:
         """Style each photo used by the plan once. A photo whose style fails keeps its own look."""
@@ -277,9 +422,31 @@ class Pipeline:
         return [o.result for o in outcomes if isinstance(o.result, ClipResult)]
 
 
+def make_summary(result: MakeResult) -> tuple[dict[str, object], str]:
+    """What a finished `make` job records, and its last message."""
+    return (
+        {"video_key": result.video.video_key, "poster_key": result.video.poster_key,
+         "clip_keys": [c.clip_key for c in result.clips], "spend_usd": result.spend_usd},
+        f"{len(result.plan.scenes)} scenes, {result.video.duration:.2f} s",
+    )
+
+
 def run_single(*, stage: str, request: BaseModel, store: ArtifactStore) -> BaseModel:
     """Run one stage item in this process (used by `modal_app.py` functions and tests)."""
     return run_stage_item(stage_name=stage, request=request, store=store)
 
 
-__all__ = ["InputError", "MakeRequest", "MakeResult", "Pipeline", "StageStats", "run_single"]
+__all__ = [
+    "InputError",
+    "JobStoppedError",
+    "MakeRequest",
+    "MakeResult",
+    "MusicInput",
+    "Pipeline",
+    "Prepared",
+    "StageStats",
+    "StopFlag",
+    "VideoOptions",
+    "make_summary",
+    "run_single",
+]

@@ -36,8 +36,9 @@ def stages() -> dict[str, Stage]:
     def version(module: Any, attr: str) -> str:
         return str(getattr(module, attr, "1"))
 
-    def plan_entry(*, request: m.PlanRequest, store: object, report: Any) -> m.ScenePlan:
-        return plan.run_plan(request=request, report=report)
+    def plan_entry(*, request: m.PlanRequest, store: Any, report: Any) -> m.ScenePlan:
+        # Model planners look at the photos' thumbnails, so they get the store.
+        return plan.run_plan(request=request, store=store, report=report)
 
     def photo_identity(request: m.AnalyzePhotoRequest) -> m.AnalyzePhotoRequest:
         # A photo's analysis depends on its bytes, not on its file name or place in the order.

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from functions.plan.providers.base import PlanProvider
-from functions.plan.providers.local import LocalPlanProvider
-from shared.errors import OptionError
+from functions.plan.providers import get_provider
 from shared.models import PlanRequest, ScenePlan
 from shared.progress import Reporter, silent
+from shared.store import ArtifactStore
 
 PLAN_VERSION = "1"
 
-_PROVIDERS: dict[str, type[PlanProvider]] = {"local": LocalPlanProvider}
 
-
-def plan_provider(name: str) -> PlanProvider:
-    try:
-        return _PROVIDERS[name]()
-    except KeyError:
-        raise OptionError(f"unknown plan provider {name!r} (choose from: {', '.join(_PROVIDERS)})") from None
-
-
-def run_plan(*, request: PlanRequest, provider: str = "local", report: Reporter = silent) -> ScenePlan:
-    report(percent=0, message="planning scenes on the beat grid")
-    plan = plan_provider(provider).propose(request=request)
-    report(percent=100, message=f"{len(plan.scenes)} scenes")
+def run_plan(
+    *,
+    request: PlanRequest,
+    provider: str | None = None,
+    store: ArtifactStore | None = None,
+    report: Reporter = silent,
+) -> ScenePlan:
+    """Plan `request` with `provider` (default: the request's own). Model planners see the photos'
+    thumbnails when `store` is given; their timing is always re-snapped to the beat grid."""
+    chosen = get_provider(provider or request.provider)
+    report(percent=0, message=f"planning scenes on the beat grid ({chosen.name})")
+    plan = chosen.propose(request=request, store=store)
+    report(percent=100, message=f"{len(plan.scenes)} scenes by {plan.provider}")
     return plan
 
 

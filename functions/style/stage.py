@@ -61,4 +61,9 @@ def run_style(*, request: StyleRequest, store: ArtifactStore, report: Reporter =
         save_bgr(store=store, key=key, image=styled)
         h, w = styled.shape[:2]
         report(percent=100, message=f"{request.look}: done")
+        # Cloud providers (and chains) say which link painted it, what it cost and which links failed first.
+        usage = getattr(provider, "usage", None)
+        if usage is not None:
+            return StyledImage(image_key=key, look=request.look, provider=usage.provider, width=w, height=h,
+                               cost_usd=usage.cost_usd, attempts=usage.attempts)
     return StyledImage(image_key=key, look=request.look, provider=provider.name, width=w, height=h)

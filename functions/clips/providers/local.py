@@ -19,6 +19,7 @@ from functions.clips.camera import CameraPath, Rect, View, plan_path
 from functions.clips.encode import encode_frames
 from functions.clips.framing import CanvasLayout, choose_framing, layout_canvas, render_canvas
 from functions.clips.yuv import Planes, bgr_to_planes
+from shared.cost import FREE, Price
 from shared.media.images import load_bgr
 from shared.models import ClipRequest
 from shared.progress import Reporter, silent
@@ -142,6 +143,10 @@ def render_frames(*, photo: np.ndarray, request: ClipRequest, report: Reporter =
 class LocalClipProvider:
     name = "local"
     exact = True
+    price: Price = FREE
+
+    def estimate_usd(self, *, request: ClipRequest) -> float:
+        return 0.0
 
     def render(self, *, request: ClipRequest, store: ArtifactStore, dest: Path, report: Reporter) -> None:
         photo = load_bgr(store=store, key=request.image_key)

@@ -7,6 +7,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.models import ProviderAttempt
+
 
 class GeneratedMusic(BaseModel):
     """What a generator knows about the file it wrote. A beat grid only when it is exact."""
@@ -18,6 +20,9 @@ class GeneratedMusic(BaseModel):
     tempo: float | None = None
     beats: list[float] | None = None
     downbeats: list[float] | None = None
+    provider: str = "local"
+    cost_usd: float = Field(default=0.0, ge=0)
+    attempts: list[ProviderAttempt] = Field(default_factory=list)
 
 
 class MusicProvider(Protocol):

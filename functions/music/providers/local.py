@@ -7,6 +7,7 @@ from pathlib import Path
 from functions.music.grid import BeatGrid, plan_grid
 from functions.music.providers.base import GeneratedMusic
 from functions.music.synth import musical_key, pick_mood, render, rendered_seconds, write_wav
+from shared.cost import FREE, Price
 
 
 def _described(*, grid: BeatGrid, seed: int, mood: str) -> GeneratedMusic:
@@ -22,6 +23,10 @@ def _described(*, grid: BeatGrid, seed: int, mood: str) -> GeneratedMusic:
 
 class LocalMusicProvider:
     name = "local"
+    price: Price = FREE
+
+    def estimate_usd(self, *, duration: float) -> float:
+        return 0.0
 
     def plan(self, *, duration: float, seed: int, mood: str) -> GeneratedMusic:
         grid = plan_grid(duration=duration, target_bpm=pick_mood(mood).target_bpm)

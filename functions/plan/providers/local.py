@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from functions.plan.planner import plan_locally
+from shared.cost import FREE, Price
 from shared.models import PlanRequest, ScenePlan
+from shared.store import ArtifactStore
 
 
 class LocalPlanProvider:
     name = "local"
+    price: Price = FREE
 
-    def propose(self, *, request: PlanRequest) -> ScenePlan:
+    def estimate_usd(self, *, request: PlanRequest) -> float:
+        return 0.0
+
+    def propose(self, *, request: PlanRequest, store: ArtifactStore | None = None) -> ScenePlan:
         return plan_locally(request=request)

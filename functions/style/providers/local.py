@@ -6,10 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from functions.style.looks import get_look
+from shared.cost import FREE, Price
 
 
 class LocalStyleProvider:
     name = "local"
+    price: Price = FREE
+
+    def estimate_usd(self, *, width: int, height: int) -> float:
+        return 0.0
 
     def stylize(self, *, image: np.ndarray, look: str, seed: int) -> np.ndarray:
         render = get_look(look).render

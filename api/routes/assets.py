@@ -1,0 +1,114 @@
+"""A project's photos and song: upload (streamed, size- and type-checked), list, reorder, delete, and the
+small pictures and waveforms the page shows."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+
+from api.deps import Stores, UserAsset, UserProject
+from api.errors import error_responses, http_error
+from api.media import UndecodableError, UnsupportedMediaError, check_upload, song_waveform
+from api.schemas import AssetOrder, AssetPublic, WaveformPublic
+from api.uploads import MalformedUploadError, UploadTooLargeError, receive_file
+from api.views import asset_public
+from shared.projects import AssetRecord
+
+router = APIRouter(tags=["assets"], responses=error_responses(401, 422))
+
+CACHED = {"Cache-Control": "private, max-age=86400"}
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary",
+                                            "description": "One photo or one song."}},
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/projects/{project_id}/assets",
+    status_code=201,
+    openapi_extra=_UPLOAD_BODY,
+    responses=error_responses(404, 409, 413, 415, 422),
+)
+async def upload_asset(request: Request, project: UserProject, state: Stores) -> AssetPublic:
+    """One photo or one song, as multipart/form-data in a field named `file`. The body is streamed to
+    disk and cut off at the size limit (413); a file that is neither a photo nor a song is a 415, one that
+    cannot be decoded a 422 with the reason. A new song replaces the project's song."""
+    settings = state.settings
+    try:
+        received = await receive_file(request=request, folder=settings.uploads_dir, limit=settings.max_upload_bytes)
+    except UploadTooLargeError as exc:
+        raise http_error(413, str(exc), hint=exc.hint, headers={"Connection": "close"}) from None
+    except MalformedUploadError as exc:
+        raise http_error(415 if exc.wrong_type else 422, str(exc), hint=exc.hint) from None
+    try:
+        checked = await run_in_threadpool(
+            check_upload, path=received.path, name=received.name, size=received.size, digest=received.digest,
+            store=state.artifacts, settings=settings)
+        asset: AssetRecord = await run_in_threadpool(
+            state.projects.add_asset, project_id=project.id, kind=checked.kind, name=received.name,
+            key=checked.key, size_bytes=received.size, thumb_key=checked.thumb_key, preview_key=checked.preview_key,
+            width=checked.width, height=checked.height, duration=checked.duration, max_photos=settings.max_photos)
+    except UnsupportedMediaError as exc:
+        raise http_error(415, str(exc), hint=exc.hint) from None
+    except UndecodableError as exc:
+        raise http_error(422, str(exc), hint=exc.hint) from None
+    finally:
+        received.path.unlink(missing_ok=True)
+    await run_in_threadpool(state.projects.delete_plan, project_id=project.id)
+    return asset_public(asset)
+
+
+@router.get("/projects/{project_id}/assets", responses=error_responses(404))
+def list_assets(project: UserProject, state: Stores) -> list[AssetPublic]:
+    """Photos in their order, then the song."""
+    return [asset_public(a) for a in state.projects.list_assets(project_id=project.id)]
+
+
+@router.put("/projects/{project_id}/assets/order", responses=error_responses(404, 409))
+def reorder_assets(body: AssetOrder, project: UserProject, state: Stores) -> list[AssetPublic]:
+    """Put the photos in this order; it must name every photo of the project once."""
+    assets = state.projects.reorder_photos(project_id=project.id, asset_ids=body.asset_ids)
+    state.projects.delete_plan(project_id=project.id)
+    return [asset_public(a) for a in assets]
+
+
+@router.delete("/projects/{project_id}/assets/{asset_id}", status_code=204, responses=error_responses(404))
+def delete_asset(project: UserProject, asset: UserAsset, state: Stores) -> None:
+    if asset.project_id != project.id:
+        raise http_error(404, f"no such asset in this project: {asset.id}")
+    state.projects.delete_asset(project_id=project.id, asset_id=asset.id)
+    state.projects.delete_plan(project_id=project.id)
+
+
+@router.get("/assets/{asset_id}/thumbnail", response_class=FileResponse,
+            responses={200: {"content": {"image/jpeg": {}}}, **error_responses(404)})
+def asset_thumbnail(asset: UserAsset, state: Stores) -> FileResponse:
+    """The photo, upright, long side at most 384, as a JPEG."""
+    if asset.thumb_key is None:
+        raise http_error(404, "a song has no thumbnail")
+    return FileResponse(state.artifacts.path(asset.thumb_key), media_type="image/jpeg", headers=CACHED)
+
+
+@router.get("/assets/{asset_id}/waveform", responses=error_responses(404, 422))
+def asset_waveform(asset: UserAsset, state: Stores) -> WaveformPublic:
+    """The whole song as 800 peaks (0..1), for drawing."""
+    if asset.kind != "music":
+        raise http_error(404, "only a song has a waveform")
+    try:
+        wave = song_waveform(store=state.artifacts, key=asset.key, scratch=state.settings.uploads_dir)
+    except UndecodableError as exc:
+        raise http_error(422, str(exc), hint=exc.hint) from None
+    return WaveformPublic(**wave.model_dump())

@@ -1,0 +1,41 @@
+"""Signing in and out of the web page, and who is signed in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Response
+
+from api.deps import SESSION_COOKIE, CurrentUser, Stores
+from api.errors import error_responses, http_error
+from api.schemas import MePublic, SessionCreate
+
+router = APIRouter(tags=["session"], responses=error_responses(422))
+
+SESSION_DAYS = 30
+
+
+@router.post("/session", status_code=204, responses=error_responses(401))
+def sign_in(body: SessionCreate, state: Stores, response: Response) -> None:
+    """Trade a token for the HttpOnly `ml_session` cookie the web page uses from then on."""
+    user = state.projects.user_by_token(body.token)
+    if user is None:
+        raise http_error(401, "that token is not valid", hint="`momentloop users add NAME` prints a new one")
+    session = state.projects.create_session(user_id=user.id)
+    response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_DAYS * 86400, path="/", httponly=True,
+                        samesite="strict", secure=state.settings.cookie_secure)
+
+
+@router.delete("/session", status_code=204)
+def sign_out(state: Stores, response: Response,
+             ml_session: Annotated[str | None, Cookie(max_length=500)] = None) -> None:
+    """Forget this browser's session (works whether or not it is still valid)."""
+    if ml_session:
+        state.projects.delete_session(ml_session)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=state.settings.cookie_secure)
+
+
+@router.get("/me", responses=error_responses(401))
+def me(user: CurrentUser) -> MePublic:
+    return MePublic(name=user.name)

@@ -1,0 +1,195 @@
+"""The JSON the API takes and gives: `XCreate` / `XUpdate` in, `XPublic` out (docs/api.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from shared.models import Aspect, CameraMove, Framing, JobStatus, Transition
+
+
+class In(BaseModel):
+    """Request bodies: unknown fields are refused, so a typo is a 422, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@cache
+def look_names() -> tuple[str, ...]:
+    from functions.style import list_looks
+
+    return tuple(look.name for look in list_looks())
+
+
+def _known_look(name: str) -> str:
+    if name not in look_names():
+        raise ValueError(f"unknown look {name!r} (choose from: {', '.join(look_names())})")
+    return name
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Look = Annotated[str, AfterValidator(_known_look)]
+Seconds = Annotated[float, Field(ge=1, le=600, description="Length of the video; null: about 3 s a photo.")]
+Fps = Annotated[int, Field(ge=12, le=60)]
+
+
+class ErrorPublic(BaseModel):
+    detail: str = Field(description="One line a person can act on.")
+    hint: str | None = None
+
+
+# ---------------------------------------------------------------- session
+
+
+class SessionCreate(In):
+    token: str = Field(min_length=1, max_length=500)
+
+
+class MePublic(BaseModel):
+    name: str
+
+
+# ---------------------------------------------------------------- assets
+
+
+class AssetPublic(BaseModel):
+    id: str
+    kind: Literal["photo", "music"]
+    name: str
+    position: int | None = Field(description="Place of a photo in the order (0 first); null for music.")
+    width: int | None = Field(description="Upright width of a photo, in pixels.")
+    height: int | None
+    duration: float | None = Field(description="Seconds of a song.")
+    size_bytes: int
+    thumbnail_url: str | None = Field(description="JPEG, long side at most 384 (photos only).")
+    created_at: datetime
+
+
+class AssetOrder(In):
+    asset_ids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(max_length=1000)
+
+
+class WaveformPublic(BaseModel):
+    duration: float
+    peaks: list[float] = Field(description="Loudest sample of each of 800 equal slices, 0..1.")
+
+
+# ---------------------------------------------------------------- projects
+
+
+class ProjectCreate(In):
+    name: Name
+    look: Look = "ghibli"
+    aspect: Aspect = "9:16"
+    duration: Seconds | None = None
+    fps: Fps = 30
+
+
+class ProjectUpdate(In):
+    name: Name | None = None
+    look: Look | None = None
+    aspect: Aspect | None = None
+    duration: Seconds | None = None
+    fps: Fps | None = None
+
+    @model_validator(mode="after")
+    def _only_duration_may_be_null(self) -> ProjectUpdate:
+        nulled = sorted(f for f in self.model_fields_set if f != "duration" and getattr(self, f) is None)
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null")
+        return self
+
+
+class ProjectPublic(BaseModel):
+    id: str
+    name: str
+    look: str
+    aspect: Aspect
+    duration: float | None
+    fps: int
+    created_at: datetime
+    updated_at: datetime
+    photo_count: int
+    music: AssetPublic | None
+
+
+# ---------------------------------------------------------------- looks
+
+
+class LookPublic(BaseModel):
+    name: str
+    description: str
+
+
+class PreviewPublic(BaseModel):
+    look: str
+    url: str
+
+
+# ---------------------------------------------------------------- plan
+
+
+class ScenePublic(BaseModel):
+    index: int
+    asset_id: str | None = Field(description="The photo asset shown; null if it was deleted since planning.")
+    photo: str
+    start: float = Field(description="Seconds on the video timeline (a beat).")
+    end: float
+    beats: int
+    move: CameraMove
+    transition_in: Transition
+    transition_seconds: float
+    framing: Framing
+    prompt: str
+    thumbnail_url: str | None
+
+
+class PlanPublic(BaseModel):
+    duration: float
+    tempo: float
+    music_offset: float = Field(description="Seconds into the song where the video begins.")
+    beats: list[float] = Field(description="Beat times on the video timeline.")
+    downbeats: list[float]
+    waveform: WaveformPublic = Field(description="The music as heard in the video, over `duration`.")
+    scenes: list[ScenePublic]
+
+
+class SceneUpdate(In):
+    beats: int | None = Field(default=None, ge=1, le=256, description="Length in beats.")
+    move: CameraMove | None = None
+    transition_in: Transition | None = None
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None = None
+
+
+class SceneOrder(In):
+    order: list[int] = Field(max_length=1000, description="Every scene index once, in the new order.")
+
+
+# ---------------------------------------------------------------- jobs and exports
+
+
+class JobPublic(BaseModel):
+    id: str
+    project_id: str
+    kind: Literal["plan", "render", "render_scene"]
+    status: JobStatus
+    error: str | None
+    hint: str | None
+    created_at: datetime
+    updated_at: datetime
+    export_id: str | None
+
+
+class ExportPublic(BaseModel):
+    id: str
+    job_id: str
+    duration: float
+    width: int
+    height: int
+    size_bytes: int
+    created_at: datetime
+    video_url: str
+    poster_url: str | None

@@ -1,0 +1,66 @@
+"""Sora 2 through the OpenAI API (videos.create with an input_reference image the exact size of the video),
+retrieved until completed, the content streamed to disk."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from functions.clips.providers.cloud import CloudClipProvider, Generation
+from shared.cloud.http_errors import looks_like_refusal
+from shared.progress import Reporter
+from shared.provider_errors import ProviderError, ProviderRefusedError
+from shared.retry import RetryPolicy, call_with_retry
+from shared.settings import Settings
+
+
+class OpenAIClipProvider(CloudClipProvider):
+    vendor = "openai"
+
+    def _client(self) -> Any:
+        from shared.cloud.openai_sdk import openai_client
+
+        return openai_client(chosen_for="clips")
+
+    def _translate(self, exc: Exception) -> ProviderError | None:
+        from shared.cloud.openai_sdk import translate_openai_error
+
+        return translate_openai_error(exc, provider=self.name)
+
+    def _generate(self, *, client: Any, job: Generation, dest: Path, settings: Settings, report: Reporter) -> None:
+        policy = RetryPolicy.from_settings(settings)
+        w, h = job.size
+        video = call_with_retry(
+            lambda: client.videos.create(
+                model=self.spec.model, prompt=job.prompt, seconds=str(int(job.seconds)), size=f"{w}x{h}",
+                input_reference=("first_frame.jpg", job.first_frame, "image/jpeg"),
+            ),
+            what=f"{self.name} create", translate=self._translate, policy=policy,
+        )
+        deadline = time.monotonic() + settings.generation_timeout
+        while video.status in ("queued", "in_progress"):
+            if time.monotonic() > deadline:
+                raise ProviderError(f"video {video.id} not done after {settings.generation_timeout:.0f} s",
+                                    provider=self.name, kind="timeout")
+            time.sleep(settings.poll_interval)
+            video_id = video.id
+
+            def poll(vid: str = video_id) -> Any:
+                return client.videos.retrieve(vid)
+
+            video = call_with_retry(poll, what=f"{self.name} poll", translate=self._translate, policy=policy)
+            report(percent=5 + 0.8 * float(video.progress or 0), message=f"{self.name}: {video.status}")
+        if video.status != "completed":
+            error = getattr(video, "error", None)
+            code, message = getattr(error, "code", None), getattr(error, "message", None) or "no message"
+            if code in ("moderation_blocked", "content_policy_violation") or looks_like_refusal(code, message):
+                raise ProviderRefusedError(f"video refused ({code}): {message}", provider=self.name)
+            raise ProviderError(f"video {video.status}: {message}", provider=self.name, kind="failed")
+        report(percent=90, message=f"{self.name}: downloading")
+
+        def fetch() -> None:
+            with client.videos.with_streaming_response.download_content(video.id, variant="video") as response:
+                response.stream_to_file(dest)
+
+        call_with_retry(fetch, what=f"{self.name} download", translate=self._translate, policy=policy)

@@ -1,0 +1,133 @@
+"""Which artifact store, job store and executor this process uses, chosen by MOMENTLOOP_* settings.
+
+The CLI, the web app and the Modal functions all open their backends here, so one setting moves all
+of them: `MOMENTLOOP_EXECUTOR=local|modal`, `MOMENTLOOP_STORE=local|s3`, `MOMENTLOOP_DATABASE_URL`.
+
+    local executor + local store + SQLite     one machine (the default)
+    modal executor + Volume store + Postgres  `modal deploy`: every container mounts the Volume
+    modal executor + S3 store + Postgres      the web app anywhere, stages on Modal"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.errors import OptionError
+from shared.jobs import JobStore, SQLiteJobStore
+from shared.settings import Settings
+from shared.store import ArtifactStore, LocalStore
+
+if TYPE_CHECKING:
+    from functions.pipeline.executor import Executor
+    from functions.pipeline.modal_executor import StageFunction, SyncedVolume
+
+class ScaleSettings(BaseSettings):
+    """Where things run and live when one machine is not enough (MOMENTLOOP_* variables)."""
+
+    model_config = SettingsConfigDict(env_prefix="MOMENTLOOP_", env_file=".env", extra="ignore")
+
+    store: Literal["local", "s3"] = Field(
+        default="local", description="Artifact store: a folder (or the Modal Volume mounted there), or S3."
+    )
+    s3_bucket: str = Field(default="", description="Bucket of the S3 store.")
+    s3_prefix: str = Field(default="", description="Folder inside the bucket (several deployments can share one).")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of an S3-compatible server (MinIO, R2, ...); empty for AWS."
+    )
+    s3_region: str | None = Field(default=None, description="Region of the bucket (AWS_DEFAULT_REGION otherwise).")
+    s3_url_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600, description="Lifetime of presigned URLs.")
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the job store (postgresql://user:pass@host/db); empty: SQLite in data_dir.",
+    )
+    modal_app: str = Field(default="momentloop", description="Name of the deployed Modal app.")
+    modal_volume: str = Field(default="momentloop-artifacts", description="Name of the artifact Volume.")
+    modal_gpu: str = Field(default="T4", description="GPU of the GPU stages: T4 for dev, A10G for prod.")
+    modal_secrets: str = Field(
+        default="",
+        description="Modal Secrets to attach, comma-separated: gemini, openai, replicate, s3, postgres.",
+    )
+    modal_in_flight: int = Field(default=256, ge=1, description="Modal calls one stage keeps in flight at once.")
+
+    def secret_names(self) -> list[str]:
+        return [s.strip().lower() for s in self.modal_secrets.split(",") if s.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_scale_settings() -> ScaleSettings:
+    return ScaleSettings()
+
+
+def open_store(*, settings: Settings, scale: ScaleSettings | None = None, root: Path | None = None) -> ArtifactStore:
+    """The artifact store the settings name (`root` overrides the local folder, e.g. a Volume's mount)."""
+    scale = scale or get_scale_settings()
+    if scale.store == "s3":
+        if not scale.s3_bucket:
+            raise OptionError("MOMENTLOOP_STORE=s3 needs MOMENTLOOP_S3_BUCKET")
+        from shared.s3store import S3Store
+
+        return S3Store(bucket=scale.s3_bucket, prefix=scale.s3_prefix, endpoint_url=scale.s3_endpoint_url,
+                       region=scale.s3_region, url_seconds=scale.s3_url_seconds)
+    return LocalStore(root or settings.artifacts_dir)
+
+
+def open_job_store(*, settings: Settings, scale: ScaleSettings | None = None) -> JobStore:
+    """PostgreSQL when MOMENTLOOP_DATABASE_URL is set (many containers), else the SQLite file."""
+    scale = scale or get_scale_settings()
+    if scale.database_url:
+        from shared.jobs_postgres import PostgresJobStore
+
+        return PostgresJobStore(scale.database_url)
+    return SQLiteJobStore(settings.database_path)
+
+
+def make_executor(
+    *,
+    settings: Settings,
+    store: ArtifactStore,
+    scale: ScaleSettings | None = None,
+    stop: threading.Event | None = None,
+    volume: SyncedVolume | None = None,
+    functions: dict[str, StageFunction] | None = None,
+) -> Executor:
+    """The executor MOMENTLOOP_EXECUTOR names, over `store`.
+
+    The Modal executor needs a store its workers share: S3, or the Volume (`volume`) when this process
+    runs inside the Modal app with it mounted. A folder on this machine is refused: the workers could
+    not read the photos, and their results would land where we cannot see them."""
+    scale = scale or get_scale_settings()
+    if settings.executor == "local":
+        from functions.pipeline.executor import LocalExecutor
+
+        return LocalExecutor(store=store, workers=settings.workers, stop=stop)
+
+    from functions.pipeline.modal_executor import ModalExecutor, modal_progress_channel
+
+    if isinstance(store, LocalStore) and volume is None:
+        volume = _mounted_volume(scale=scale, store=store)
+    if isinstance(store, LocalStore) and volume is None:
+        raise OptionError(
+            "MOMENTLOOP_EXECUTOR=modal needs a store the Modal workers share",
+            hint="set MOMENTLOOP_STORE=s3 (and MOMENTLOOP_S3_BUCKET), or run inside the Modal app "
+                 "(modal run / modal deploy modal_app.py), where the artifact Volume is mounted",
+        )
+    return ModalExecutor(functions=functions, app_name=scale.modal_app, volume=volume, stop=stop,
+                         progress_channel=modal_progress_channel, max_in_flight=scale.modal_in_flight)
+
+
+def _mounted_volume(*, scale: ScaleSettings, store: LocalStore) -> SyncedVolume | None:
+    """The artifact Volume, when this process runs in a Modal container that mounts it under the store."""
+    import modal
+
+    if modal.is_local():
+        return None
+    if os.path.ismount(store.root):  # modal_app.py mounts the Volume exactly at the artifacts folder
+        volume: SyncedVolume = modal.Volume.from_name(scale.modal_volume)
+        return volume
+    return None

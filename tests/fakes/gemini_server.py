@@ -1,0 +1,176 @@
+"""A fake Gemini Developer API (generativelanguage.googleapis.com/v1beta) for google-genai.
+
+Speaks: models/{m}:generateContent (image editing with inline image data; JSON answers for a response
+schema), models/{m}:predictLongRunning (Veo) with operations polled until done, and files/{id}:download.
+Auth is the x-goog-api-key header; errors are Google's {"error": {code, message, status}}."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import re
+import threading
+from collections import deque
+from typing import Any
+
+from fakes import media
+from fakes.http import Failure, FakeServer, Request, Response, Route
+from fakes.planner import default_proposal
+
+KEY = "test-gemini-key-0123456789"
+
+# gemini-2.5-flash-image output sizes per aspect ratio (1024 px class).
+IMAGE_SIZES = {
+    "1:1": (1024, 1024), "2:3": (832, 1248), "3:2": (1248, 832), "3:4": (864, 1184), "4:3": (1184, 864),
+    "4:5": (896, 1152), "5:4": (1152, 896), "9:16": (768, 1344), "16:9": (1344, 768), "21:9": (1536, 672),
+}
+# Veo 720p, served at half size to keep the tests quick (same aspect ratio).
+VIDEO_SIZES = {"16:9": (640, 360), "9:16": (360, 640)}
+STATUS = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+class GeminiServer(FakeServer):
+    def __init__(self, *, key: str = KEY, polls_before_done: int = 2) -> None:
+        super().__init__()
+        self.key = key
+        self.polls_before_done = polls_before_done
+        self.plan_answers: deque[str] = deque()
+        self.operations: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, bytes] = {}
+        self._ids = itertools.count(1)
+        self._op_lock = threading.Lock()
+        self.route("generate", "POST", r"/v1beta/models/(?P<model>[^/:]+):generateContent", self.generate)
+        self.route("predict", "POST", r"/v1beta/models/(?P<model>[^/:]+):predictLongRunning", self.predict)
+        self.route("operation", "GET", r"/v1beta/models/(?P<model>[^/]+)/operations/(?P<op>[^/]+)", self.operation)
+        self.route("download", "GET", r"/v1beta/files/(?P<file>[a-z0-9]+):download", self.download)
+
+    # ------------------------------------------------------------ formats
+
+    def authorised(self, request: Request) -> bool:
+        return request.headers.get("x-goog-api-key") == self.key
+
+    def unauthorised(self) -> Response:
+        return _error(403, "API key not valid. Please pass a valid API key.", "PERMISSION_DENIED")
+
+    def failure_response(self, failure: Failure, request: Request, route: Route) -> Response | None:
+        if failure.kind in ("429", "500", "503"):
+            code = int(failure.kind)
+            headers = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
+            return _error(code, "Resource has been exhausted" if code == 429 else "Internal error", STATUS[code],
+                          headers)
+        if failure.kind == "bad_input":
+            return _error(400, "Request contains an invalid argument.", "INVALID_ARGUMENT")
+        if failure.kind == "malformed":
+            return Response(body=b'{"candidates": [{"content": {"parts": [{"inlineDa',
+                            headers={"Content-Type": "application/json"})
+        return None
+
+    # ------------------------------------------------------------ generateContent
+
+    def generate(self, request: Request, match: re.Match[str]) -> Response:
+        body = request.json()
+        config = body.get("generationConfig", {})
+        refuse = request.headers.get("x-fake-failure") == "refuse"
+        if "IMAGE" in (config.get("responseModalities") or []):
+            if refuse:
+                return Response.json({"candidates": [{"finishReason": "IMAGE_SAFETY", "index": 0}],
+                                      "usageMetadata": {"promptTokenCount": 300, "totalTokenCount": 300}})
+            image = _first_inline(body)
+            if image is None:
+                return _error(400, "an image is required", "INVALID_ARGUMENT")
+            ratio = (config.get("imageConfig") or {}).get("aspectRatio", "1:1")
+            png = media.styled_picture(image, size=IMAGE_SIZES[ratio])
+            part = {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()}}
+            return Response.json({
+                "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {"promptTokenCount": 560, "candidatesTokenCount": 1290, "totalTokenCount": 1850},
+                "modelVersion": match["model"],
+            })
+        if refuse:
+            return Response.json({"promptFeedback": {"blockReason": "SAFETY"},
+                                  "usageMetadata": {"promptTokenCount": 900, "totalTokenCount": 900}})
+        prompt = "\n".join(p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []))
+        with self.lock:
+            text = self.plan_answers.popleft() if self.plan_answers else default_proposal(prompt)
+        return Response.json({
+            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP",
+                            "index": 0}],
+            "usageMetadata": {"promptTokenCount": 2400, "candidatesTokenCount": 600, "totalTokenCount": 3000},
+            "modelVersion": match["model"],
+        })
+
+    # ------------------------------------------------------------ Veo
+
+    def predict(self, request: Request, match: re.Match[str]) -> Response:
+        body = request.json()
+        instance = (body.get("instances") or [{}])[0]
+        params = body.get("parameters") or {}
+        image = instance.get("image") or {}
+        op = f"op{next(self._ids)}"
+        with self._op_lock:
+            self.operations[op] = {
+                "model": match["model"],
+                "polls": 0,
+                "seconds": float(params.get("durationSeconds", 8)),
+                "size": VIDEO_SIZES[params.get("aspectRatio", "16:9")],
+                "image": b64(image["bytesBase64Encoded"]) if image.get("bytesBase64Encoded") else None,
+                "fate": request.headers.get("x-fake-failure"),
+            }
+        return Response.json({"name": f"models/{match['model']}/operations/{op}"})
+
+    def operation(self, request: Request, match: re.Match[str]) -> Response:
+        op_id = match["op"]
+        with self._op_lock:
+            op = self.operations.get(op_id)
+            if op is None:
+                return _error(404, "operation not found", "NOT_FOUND")
+            op["polls"] += 1
+            done = op["polls"] > self.polls_before_done
+        name = f"models/{op['model']}/operations/{op_id}"
+        if not done:
+            return Response.json({"name": name, "metadata": {"@type": "type.googleapis.com/Progress"}})
+        if op["fate"] == "refuse":
+            result = {"raiMediaFilteredCount": 1,
+                      "raiMediaFilteredReasons": ["The input image may violate our policies on people."]}
+        elif op["fate"] == "failed":
+            return Response.json({"name": name, "done": True,
+                                  "error": {"code": 13, "message": "Video generation failed unexpectedly."}})
+        else:
+            file_id = f"file{op_id}"
+            with self._op_lock:
+                if file_id not in self.files:
+                    w, h = op["size"]
+                    self.files[file_id] = media.clip(op["image"], seconds=op["seconds"], width=w, height=h)
+            uri = f"https://generativelanguage.googleapis.com/v1beta/files/{file_id}:download?alt=media"
+            result = {"generatedSamples": [{"video": {"uri": uri}}]}
+        return Response.json({"name": name, "done": True, "response": {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+            "generateVideoResponse": result,
+        }})
+
+    def download(self, request: Request, match: re.Match[str]) -> Response:
+        if request.headers.get("x-fake-failure") == "not_video":
+            return Response(body=media.NOT_A_VIDEO, headers={"Content-Type": "video/mp4"})
+        data = self.files.get(match["file"])
+        if data is None:
+            return _error(404, "file not found", "NOT_FOUND")
+        return Response(body=data, headers={"Content-Type": "video/mp4"})
+
+
+def _first_inline(body: dict[str, Any]) -> bytes | None:
+    for content in body.get("contents", []):
+        for part in content.get("parts", []):
+            inline = part.get("inlineData") or part.get("inline_data")
+            if inline and inline.get("data"):
+                return b64(inline["data"])
+    return None
+
+
+def b64(text: str) -> bytes:
+    """Standard or URL-safe base64 (the SDK sends the URL-safe alphabet; the API takes both)."""
+    return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
+
+
+def _error(code: int, message: str, status: str, headers: dict[str, str] | None = None) -> Response:
+    return Response.json({"error": {"code": code, "message": message, "status": status}}, status=code,
+                         headers=headers)

@@ -1,0 +1,193 @@
+// One project: its header and settings, then the four steps (photos, look, storyboard, render).
+
+import { del, get, patch } from '../api.js';
+import { busy, h, icon } from '../dom.js';
+import { ProjectState } from '../state.js';
+import { confirmDialog, errorLine, segmented, showError, stepSection, toast } from '../ui.js';
+import { renderLooks } from './looks.js';
+import { renderMedia } from './media.js';
+import { ASPECTS, parseDuration } from './projects.js';
+import { renderRender } from './render.js';
+import { renderStoryboard } from './storyboard.js';
+
+export function renderProject(root, { projectId }) {
+  const state = new ProjectState(projectId);
+  const page = h('div', { class: 'page page-project' });
+  root.append(page);
+  page.append(h('div', { class: 'project-loading', 'aria-busy': 'true' },
+    h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { text: 'Opening project…' })));
+
+  let alive = true;
+  (async () => {
+    try {
+      const [project, assets, looks] = await Promise.all([
+        get(state.base), get(`${state.base}/assets`), get('/api/styles'),
+      ]);
+      if (!alive) return;
+      state.looks = looks;
+      state.project = project;
+      state.setAssets(assets);
+      await state.refreshPlan();
+      if (!alive) return;
+      page.replaceChildren();
+      build(page, state);
+      document.title = `${project.name} · MomentLoop`;
+    } catch (err) {
+      if (!alive) return;
+      page.replaceChildren(h('div', { class: 'card card-pad page-narrow' },
+        h('h1', { class: 'page-title', text: 'This project could not be opened' }),
+        errorLine(err),
+        h('a', { class: 'btn btn-secondary', href: '#/' }, icon('back'), h('span', { text: 'All projects' }))));
+    }
+  })();
+
+  return () => {
+    alive = false;
+    state.close();
+  };
+}
+
+function build(page, state) {
+  const media = stepSection({ id: 'step-photos', number: 1, title: 'Photos and music', subtitle: 'Add 5 to 40 photos and, if you like, a song.' });
+  const look = stepSection({ id: 'step-look', number: 2, title: 'Look', subtitle: 'Pick how your photos are painted.' });
+  const story = stepSection({ id: 'step-storyboard', number: 3, title: 'Storyboard', subtitle: 'Scenes cut on the beat. Change any of them.' });
+  const render = stepSection({ id: 'step-render', number: 4, title: 'Render', subtitle: 'Watch every scene come to life, then play and download.' });
+
+  page.append(header(state), stepNav(state), media, look, story, render);
+  renderMedia(media, state);
+  renderLooks(look, state);
+  renderStoryboard(story, state);
+  renderRender(render, state);
+}
+
+function header(state) {
+  const title = h('h1', { class: 'page-title project-title', id: 'project-title' });
+  const renameBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Rename project' }, icon('edit'));
+  const titleRow = h('div', { class: 'title-row' }, title, renameBtn);
+  const showTitle = () => {
+    title.textContent = state.project.name;
+    document.title = `${state.project.name} · MomentLoop`;
+  };
+  showTitle();
+  state.on('project', showTitle);
+
+  renameBtn.addEventListener('click', () => {
+    const input = h('input', { class: 'input input-title', value: state.project.name, maxlength: 120, 'aria-label': 'Project name' });
+    const save = h('button', { type: 'submit', class: 'btn btn-primary btn-small', text: 'Save' });
+    const cancel = h('button', { type: 'button', class: 'btn btn-quiet btn-small', text: 'Cancel' });
+    const form = h('form', { class: 'rename-form' }, input, save, cancel);
+    const restore = () => {
+      form.replaceWith(titleRow);
+      renameBtn.focus();
+    };
+    cancel.addEventListener('click', restore);
+    input.addEventListener('keydown', (e) => { if (e.key === 'Escape') restore(); });
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const name = input.value.trim();
+      if (!name || name === state.project.name) {
+        restore();
+        return;
+      }
+      try {
+        state.setProject(await busy(save, () => patch(state.base, { name })));
+        restore();
+      } catch (err) {
+        showError(err);
+      }
+    });
+    titleRow.replaceWith(form);
+    input.select();
+  });
+
+  // Settings that change the whole video: shape and length.
+  const shape = segmented({
+    name: 'project-aspect', legend: 'Shape', options: ASPECTS, value: state.project.aspect,
+    onChange: async (aspect) => {
+      try {
+        const updated = await patch(state.base, { aspect });
+        state.mediaChanged();
+        state.setProject(updated);
+        toast(`Shape set to ${aspect}.`);
+      } catch (err) {
+        showError(err);
+        shape.querySelector(`input[value="${state.project.aspect}"]`).checked = true;
+      }
+    },
+  });
+  const length = h('input', {
+    class: 'input input-short', type: 'number', min: 1, max: 600, step: 0.5, inputmode: 'decimal', id: 'project-duration',
+    placeholder: 'Auto', value: state.project.duration ?? '', 'aria-describedby': 'project-duration-help',
+  });
+  length.addEventListener('change', async () => {
+    const d = parseDuration(length.value);
+    if (d.error) {
+      showError({ detail: d.error });
+      length.value = state.project.duration ?? '';
+      return;
+    }
+    try {
+      const updated = await patch(state.base, { duration: d.value });
+      state.mediaChanged();
+      state.setProject(updated);
+      toast(d.value ? `Length set to ${d.value} s.` : 'Length set to automatic.');
+    } catch (err) {
+      showError(err);
+      length.value = state.project.duration ?? '';
+    }
+  });
+
+  const remove = h('button', { type: 'button', class: 'btn btn-quiet btn-small btn-danger-quiet' }, icon('trash'), h('span', { text: 'Delete project' }));
+  remove.addEventListener('click', async () => {
+    const ok = await confirmDialog({
+      title: `Delete “${state.project.name}”?`,
+      body: 'Its photos, storyboard and videos are deleted with it. This cannot be undone.',
+    });
+    if (!ok) return;
+    try {
+      await del(state.base);
+      toast(`Deleted “${state.project.name}”.`);
+      window.location.hash = '#/';
+    } catch (err) {
+      showError(err);
+    }
+  });
+
+  return h('header', { class: 'project-head' },
+    h('a', { class: 'back-link', href: '#/' }, icon('back'), h('span', { text: 'All projects' })),
+    titleRow,
+    h('div', { class: 'project-settings', role: 'group', 'aria-label': 'Video settings' },
+      shape,
+      h('div', { class: 'field field-inline' },
+        h('label', { class: 'field-label', for: 'project-duration', text: 'Length (s)' }),
+        length,
+        h('span', { class: 'visually-hidden', id: 'project-duration-help', text: 'Seconds; empty for automatic.' })),
+      remove));
+}
+
+function stepNav(state) {
+  const items = [
+    ['step-photos', 'Photos'], ['step-look', 'Look'], ['step-storyboard', 'Storyboard'], ['step-render', 'Render'],
+  ];
+  const links = items.map(([id, label], i) => h('li', {},
+    h('a', { href: `#${id}`, 'data-step': id, onclick: (e) => {
+      e.preventDefault();
+      const target = document.getElementById(id);
+      target.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      target.querySelector('h2')?.setAttribute('tabindex', '-1');
+      target.querySelector('h2')?.focus({ preventScroll: true });
+    } }, h('span', { class: 'stepnav-num', text: String(i + 1) }), h('span', { text: label }))));
+  const nav = h('nav', { class: 'stepnav', 'aria-label': 'Steps' }, h('ol', {}, links));
+  const update = () => {
+    const done = {
+      'step-photos': state.photos.length >= 5,
+      'step-look': Boolean(state.project?.look),
+      'step-storyboard': Boolean(state.plan) && !state.planStale,
+      'step-render': state.exports.length > 0,
+    };
+    for (const a of nav.querySelectorAll('a')) a.classList.toggle('is-done', Boolean(done[a.dataset.step]));
+  };
+  for (const ev of ['assets', 'project', 'plan', 'exports']) state.on(ev, update);
+  update();
+  return nav;
+}

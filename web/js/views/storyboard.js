@@ -1,0 +1,312 @@
+// Step 3: the storyboard. Scenes laid on the song's waveform with beat and downbeat markers, a card per
+// scene, and an editor for its camera move, transition, length in beats, prompt and place.
+
+import { patch, post, put } from '../api.js';
+import { announce, busy, formatSeconds, h, icon } from '../dom.js';
+import { JobProgress } from '../progress.js';
+import { JobStream } from '../stream.js';
+import { emptyState, errorLine, field, progressBar, segmented, showError, toast } from '../ui.js';
+import { drawTimeline } from './timeline.js';
+
+export const MOVES = {
+  push_in: 'Push in', pull_out: 'Pull out', pan_left: 'Pan left', pan_right: 'Pan right',
+  pan_up: 'Pan up', pan_down: 'Pan down', drift: 'Drift',
+};
+export const TRANSITIONS = { cut: 'Cut', crossfade: 'Crossfade' };
+
+export function renderStoryboard(section, state) {
+  const makeBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'make-storyboard' }, icon('sparkle'), h('span', { text: 'Make storyboard' }));
+  const summary = h('div', { class: 'story-summary' });
+  const jobHost = h('div', { class: 'story-job', 'aria-live': 'polite' });
+  const stale = h('div', { class: 'notice notice-warn', hidden: true },
+    icon('refresh'), h('span', { text: 'Your photos or settings changed since this storyboard was made. Make it again to include them.' }));
+  const body = h('div', { class: 'story-body' });
+  section.body.append(h('div', { class: 'story-top' }, summary, makeBtn), jobHost, stale, body);
+
+  let selected = 0;
+  let stream = null;
+  let canvas = null;
+  let lane = null;
+  let resize = null;
+
+  // ------------------------------------------------------------------ making the plan
+  makeBtn.addEventListener('click', async () => {
+    try {
+      const job = await busy(makeBtn, () => post(`${state.base}/plan`), 'Starting…');
+      follow(job);
+    } catch (err) {
+      jobHost.replaceChildren(errorLine(err));
+    }
+  });
+
+  function follow(job) {
+    if (stream) stream.close();
+    const progress = new JobProgress({ kind: 'plan' });
+    const bar = progressBar({ label: 'Making the storyboard', size: 'thin' });
+    const line = h('p', { class: 'job-line' }, h('span', { class: 'spinner spinner-small', 'aria-hidden': 'true' }), h('span', { text: 'Starting…' }));
+    jobHost.replaceChildren(h('div', { class: 'job-card' }, line, bar));
+    makeBtn.disabled = true;
+    const show = () => {
+      bar.update(progress.percent);
+      line.lastChild.textContent = `${progress.currentTitle}… ${Math.round(progress.percent)}%`;
+    };
+    stream = state.track(new JobStream({
+      jobId: job.id,
+      onEvent: (e) => { progress.apply(e); show(); },
+      onState: (s) => jobHost.firstChild?.classList.toggle('is-offline', s === 'offline' || s === 'reconnecting'),
+      onEnd: async (type, err) => {
+        updateStale();
+        if (type === 'done') {
+          jobHost.replaceChildren();
+          try {
+            selected = 0;
+            state.mediaChangedSincePlan = false;
+            await state.refreshPlan();
+            announce(`Storyboard ready: ${state.plan?.scenes.length || 0} scenes.`);
+          } catch (e) {
+            showError(e);
+          }
+        } else {
+          const retry = h('button', { type: 'button', class: 'btn btn-secondary btn-small', text: 'Try again', onclick: () => makeBtn.click() });
+          jobHost.replaceChildren(h('div', { class: 'job-card is-failed' },
+            errorLine(type === 'failed' && progress.error ? { detail: progress.error, hint: progress.hint } : err), retry));
+        }
+      },
+    }).start());
+  }
+
+  state.on('jobs', () => {
+    const running = state.jobs.find((j) => j.kind === 'plan' && (j.status === 'running' || j.status === 'queued'));
+    if (running && (!stream || stream.jobId !== running.id)) follow(running);
+  });
+
+  // ------------------------------------------------------------------ showing it
+  function updateStale() {
+    const plan = state.plan;
+    makeBtn.disabled = !state.photos.length || Boolean(stream && !stream.closed);
+    if (!plan) {
+      summary.replaceChildren(h('p', { class: 'muted', text: state.photos.length
+        ? 'MomentLoop reads your photos and the music, then cuts a scene on the beat for each photo.'
+        : 'Add your photos first.' }));
+    }
+    makeBtn.lastChild.textContent = plan ? 'Make again' : 'Make storyboard';
+    makeBtn.classList.toggle('btn-primary', !plan || state.planStale);
+    makeBtn.classList.toggle('btn-secondary', Boolean(plan) && !state.planStale);
+    stale.hidden = !state.planStale;
+    section.status.textContent = plan ? `${plan.scenes.length} scenes` : '';
+    section.status.classList.toggle('is-done', Boolean(plan) && !state.planStale);
+  }
+
+  function draw() {
+    const plan = state.plan;
+    updateStale();
+    if (resize) resize.disconnect();
+    if (!plan) {
+      body.replaceChildren(emptyState({ iconName: 'film', title: 'No storyboard yet', text: 'It takes a few seconds, and you can change every scene afterwards.' }));
+      return;
+    }
+    if (selected >= plan.scenes.length) selected = 0;
+    summary.replaceChildren(h('ul', { class: 'facts', 'aria-label': 'Storyboard summary' },
+      h('li', {}, h('strong', { text: String(plan.scenes.length) }), ' scenes'),
+      h('li', {}, h('strong', { text: formatSeconds(plan.duration) })),
+      h('li', {}, h('strong', { text: String(Math.round(plan.tempo)) }), ' BPM'),
+      h('li', {}, h('strong', { text: String((plan.beats || []).length) }), ' beats')));
+
+    body.replaceChildren(...[leftOut(plan), timeline(plan), h('div', { class: 'story-layout' }, sceneList(plan), editor(plan))].filter(Boolean));
+    paint();
+  }
+
+  /** Photos the planner left out (near-duplicates, or more photos than the length has beats for). */
+  function leftOut(plan) {
+    const used = new Set(plan.scenes.map((sc) => sc.asset_id));
+    const missing = state.photos.filter((p) => !used.has(p.id));
+    if (!missing.length || state.planStale) return null;
+    const names = missing.map((p) => p.name).join(', ');
+    return h('p', { class: 'notice' }, icon('image'),
+      h('span', {}, h('strong', { text: names }),
+        ` ${missing.length === 1 ? 'is' : 'are'} not in this cut: either a near-duplicate of another photo, or the video is too short for every photo. A longer length fits more.`));
+  }
+
+  function paint() {
+    if (!canvas || !state.plan) return;
+    drawTimeline(canvas, state.plan, { selected });
+  }
+
+  function timeline(plan) {
+    const minWidth = plan.scenes.length * 48;
+    canvas = h('canvas', {
+      class: 'timeline-wave', role: 'img',
+      'aria-label': `The song's waveform over ${formatSeconds(plan.duration)} with ${(plan.beats || []).length} beats and ${(plan.downbeats || []).length} downbeats; every cut lands on a beat.`,
+    });
+    lane = h('div', { class: 'lane', role: 'group', 'aria-label': 'Scenes on the timeline' },
+      plan.scenes.map((s, i) => {
+        const left = (100 * s.start) / plan.duration;
+        const width = (100 * (s.end - s.start)) / plan.duration;
+        return h('button', {
+          type: 'button', class: ['lane-scene', i === selected && 'is-selected'],
+          style: { left: `${left}%`, width: `${width}%`, backgroundImage: s.thumbnail_url ? `url("${s.thumbnail_url}")` : '' },
+          'aria-label': `Scene ${i + 1}: ${s.photo}, ${s.start.toFixed(1)} to ${s.end.toFixed(1)} seconds`,
+          'aria-pressed': String(i === selected),
+          onclick: () => select(i, { focusEditor: false }),
+        }, h('span', { class: 'lane-num', text: String(i + 1) }));
+      }));
+    const ticks = [];
+    const stepS = plan.duration > 40 ? 10 : plan.duration > 16 ? 5 : plan.duration > 6 ? 2 : 1;
+    for (let t = 0; t <= plan.duration + 1e-6; t += stepS) {
+      ticks.push(h('span', { class: 'axis-tick', style: { left: `${(100 * t) / plan.duration}%` }, text: `${t}s` }));
+    }
+    const inner = h('div', { class: 'timeline-inner', style: { minWidth: `${minWidth}px` } },
+      lane, canvas, h('div', { class: 'axis', 'aria-hidden': 'true' }, ticks));
+    resize = new ResizeObserver(() => paint());
+    resize.observe(inner);
+    return h('figure', { class: 'timeline' },
+      h('div', { class: 'timeline-scroll', tabindex: '0', 'aria-label': 'Timeline (scrolls sideways)' }, inner),
+      h('figcaption', { class: 'legend' },
+        h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-beat' }), 'beat'),
+        h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-down' }), 'downbeat'),
+        h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-cut' }), 'cut'),
+        h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-fade' }), 'crossfade')));
+  }
+
+  function sceneList(plan) {
+    return h('ol', { class: 'scene-list', 'aria-label': 'Scenes' },
+      plan.scenes.map((s, i) => h('li', { class: ['scene-card', i === selected && 'is-selected'], dataset: { index: String(i) } },
+        h('img', { class: 'scene-thumb', src: s.thumbnail_url, alt: '', loading: 'lazy', draggable: 'false' }),
+        h('div', { class: 'scene-info' },
+          h('p', { class: 'scene-title' },
+            h('span', { text: `Scene ${i + 1}` }),
+            h('span', { class: 'scene-time', text: `${s.start.toFixed(1)}–${s.end.toFixed(1)} s · ${s.beats} beat${s.beats === 1 ? '' : 's'}` })),
+          h('p', { class: 'chips' },
+            h('span', { class: 'chip', text: MOVES[s.move] || s.move }),
+            h('span', { class: ['chip', s.transition_in === 'crossfade' && 'chip-soft'], text: TRANSITIONS[s.transition_in] || s.transition_in })),
+          h('p', { class: 'scene-prompt', text: s.prompt })),
+        h('button', {
+          type: 'button', class: 'btn btn-quiet btn-small scene-edit', 'aria-label': `Edit scene ${i + 1}`,
+          'aria-pressed': String(i === selected), onclick: () => select(i, { focusEditor: true }),
+        }, icon('edit'), h('span', { text: 'Edit' })))));
+  }
+
+  function select(i, { focusEditor }) {
+    selected = i;
+    draw();
+    if (focusEditor) document.getElementById('scene-editor-title')?.focus();
+    if (window.matchMedia('(max-width: 899px)').matches && focusEditor) {
+      document.getElementById('scene-editor')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    }
+  }
+
+  function editor(plan) {
+    const s = plan.scenes[selected];
+    const i = selected;
+    const move = h('select', { class: 'input', id: 'scene-move' },
+      Object.entries(MOVES).map(([v, label]) => h('option', { value: v, selected: v === s.move, text: label })));
+    let transition = s.transition_in;
+    const transitionCtl = segmented({
+      name: 'scene-transition', legend: 'Transition in',
+      options: Object.entries(TRANSITIONS).map(([value, label]) => ({ value, label })),
+      value: s.transition_in, onChange: (v) => { transition = v; },
+    });
+    const beats = h('input', { class: 'input input-short', id: 'scene-beats', type: 'number', min: 1, max: 64, step: 1, value: s.beats, inputmode: 'numeric' });
+    const stepper = (delta, label) => h('button', {
+      type: 'button', class: 'icon-btn', 'aria-label': label,
+      onclick: () => { beats.value = String(Math.max(1, (Number(beats.value) || s.beats) + delta)); },
+    }, icon(delta < 0 ? 'minus' : 'plus'));
+    const prompt = h('textarea', { class: 'input', id: 'scene-prompt', rows: 3, maxlength: 1000, value: s.prompt });
+    const save = h('button', { type: 'submit', class: 'btn btn-primary' }, icon('check'), h('span', { text: 'Save scene' }));
+    const errorSlot = h('div', { class: 'form-error' });
+
+    const earlier = h('button', { type: 'button', class: 'btn btn-secondary btn-small', disabled: i === 0, onclick: () => reorder(i, -1) },
+      icon('left'), h('span', { text: 'Earlier' }));
+    const later = h('button', { type: 'button', class: 'btn btn-secondary btn-small', disabled: i === plan.scenes.length - 1, onclick: () => reorder(i, 1) },
+      h('span', { text: 'Later' }), icon('right'));
+    earlier.setAttribute('aria-label', `Move scene ${i + 1} earlier`);
+    later.setAttribute('aria-label', `Move scene ${i + 1} later`);
+
+    const rerender = h('button', { type: 'button', class: 'btn btn-quiet btn-small', hidden: !state.exports.length },
+      icon('refresh'), h('span', { text: 'Re-render this scene' }));
+    rerender.addEventListener('click', async () => {
+      try {
+        const job = await busy(rerender, () => post(`${state.base}/scenes/${i}/render`), 'Starting…');
+        state.emit('job-started', job);
+        document.getElementById('step-render')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+      } catch (err) {
+        showError(err);
+      }
+    });
+
+    const form = h('form', { class: 'scene-editor card-inset', id: 'scene-editor', 'aria-labelledby': 'scene-editor-title', novalidate: true },
+      h('div', { class: 'editor-head' },
+        h('img', { class: 'editor-thumb', src: s.thumbnail_url, alt: '' }),
+        h('div', {},
+          h('h3', { class: 'sub-title', id: 'scene-editor-title', tabindex: '-1', text: `Scene ${i + 1}` }),
+          h('p', { class: 'muted small', text: `${s.photo} · ${s.start.toFixed(2)}–${s.end.toFixed(2)} s` }))),
+      field({ label: 'Camera move', control: move }),
+      transitionCtl,
+      h('div', { class: 'field' },
+        h('label', { class: 'field-label', for: 'scene-beats', text: 'Length in beats' }),
+        h('div', { class: 'stepper' }, stepper(-1, 'One beat shorter'), beats, stepper(1, 'One beat longer')),
+        h('p', { class: 'field-help', text: `One beat is ${(60 / (plan.tempo || 120)).toFixed(2)} s at ${Math.round(plan.tempo)} BPM.` })),
+      field({ label: 'Animation prompt', control: prompt, help: 'How the scene moves, in words a video model understands.' }),
+      h('div', { class: 'field' },
+        h('span', { class: 'field-label', id: 'scene-order-label', text: 'Place in the video' }),
+        h('div', { class: 'button-row', role: 'group', 'aria-labelledby': 'scene-order-label' }, earlier, later)),
+      errorSlot,
+      h('div', { class: 'editor-actions' }, save, rerender));
+
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      errorSlot.replaceChildren();
+      const changes = {};
+      const b = Number(beats.value);
+      if (!Number.isInteger(b) || b < 1) {
+        errorSlot.append(errorLine({ detail: 'Length must be a whole number of beats, 1 or more.' }, { compact: true }));
+        beats.focus();
+        return;
+      }
+      if (b !== s.beats) changes.beats = b;
+      if (move.value !== s.move) changes.move = move.value;
+      if (transition !== s.transition_in) changes.transition_in = transition;
+      if (prompt.value.trim() !== s.prompt) changes.prompt = prompt.value.trim();
+      if (!Object.keys(changes).length) {
+        toast('Nothing changed.');
+        return;
+      }
+      try {
+        const updated = await busy(save, () => patch(`${state.base}/plan/scenes/${s.index}`, changes), 'Saving…');
+        state.setPlan(updated);
+        toast(`Scene ${i + 1} saved.`);
+        announce(`Scene ${i + 1} saved.`);
+        document.getElementById('scene-editor-title')?.focus();
+      } catch (err) {
+        errorSlot.append(errorLine(err, { compact: true }));
+      }
+    });
+    return form;
+  }
+
+  async function reorder(i, delta) {
+    const order = state.plan.scenes.map((s) => s.index);
+    const j = i + delta;
+    if (j < 0 || j >= order.length) return;
+    [order[i], order[j]] = [order[j], order[i]];
+    try {
+      state.setPlan(await put(`${state.base}/plan/order`, { order }));
+      selected = j;
+      draw();
+      announce(`Scene moved to place ${j + 1}.`);
+      document.querySelector(`#scene-editor button[aria-label^="Move scene ${j + 1} ${delta < 0 ? 'earlier' : 'later'}"]:not([disabled])`)?.focus()
+        || document.getElementById('scene-editor-title')?.focus();
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  state.on('plan', draw);
+  state.on('assets', updateStale);
+  state.on('project', updateStale);
+  state.on('exports', () => {
+    const btn = document.querySelector('#scene-editor .editor-actions .btn-quiet');
+    if (btn) btn.hidden = !state.exports.length;
+  });
+  draw();
+}
