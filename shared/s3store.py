@@ -236,6 +236,27 @@ class S3Store:
             )
         return url
 
+    def head(self, key: str) -> dict[str, Any]:
+        """The object's metadata (ContentLength, ETag, LastModified, ...); StoreError when it is absent."""
+        with self._errors(key, "look up the object"):
+            meta: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=self.name(key))
+        return meta
+
+    def iter_range(self, key: str, *, start: int, end: int, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
+        """Bytes `start`..`end` (inclusive) of the object, one chunk in memory at a time (a ranged GET).
+
+        The request is made at once, so a missing object fails here, before any byte is consumed."""
+        with self._errors(key, "read the object"):
+            body = self.client.get_object(Bucket=self.bucket, Key=self.name(key), Range=f"bytes={start}-{end}")["Body"]
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from body.iter_chunks(chunk_size=chunk_size)
+            finally:
+                body.close()
+
+        return chunks()
+
     def copy(self, src: str, dst: str) -> None:
         """Server-side copy: the bytes never pass through this machine (multipart copy when large)."""
         from boto3.s3.transfer import TransferConfig

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import OptionError
 from shared.jobs import JobStore, SQLiteJobStore
+from shared.projects import ProjectStore, SQLiteProjectStore
 from shared.settings import Settings
 from shared.store import ArtifactStore, LocalStore
 
@@ -87,6 +88,16 @@ def open_job_store(*, settings: Settings, scale: ScaleSettings | None = None) ->
     return SQLiteJobStore(settings.database_path)
 
 
+def open_project_store(*, settings: Settings, scale: ScaleSettings | None = None) -> ProjectStore:
+    """The web app's users and projects: beside the jobs, in PostgreSQL or the same SQLite file."""
+    scale = scale or get_scale_settings()
+    if scale.database_url:
+        from shared.projects_postgres import PostgresProjectStore
+
+        return PostgresProjectStore(scale.database_url)
+    return SQLiteProjectStore(settings.database_path)
+
+
 def make_executor(
     *,
     settings: Settings,
@@ -95,17 +106,20 @@ def make_executor(
     stop: threading.Event | None = None,
     volume: SyncedVolume | None = None,
     functions: dict[str, StageFunction] | None = None,
+    workers: int | None = None,
+    limits: dict[str, int] | None = None,
 ) -> Executor:
     """The executor MOMENTLOOP_EXECUTOR names, over `store`.
 
     The Modal executor needs a store its workers share: S3, or the Volume (`volume`) when this process
     runs inside the Modal app with it mounted. A folder on this machine is refused: the workers could
-    not read the photos, and their results would land where we cannot see them."""
+    not read the photos, and their results would land where we cannot see them. `workers` and `limits`
+    (items in flight per stage) tune the local executor; the default is `settings.workers` everywhere."""
     scale = scale or get_scale_settings()
     if settings.executor == "local":
         from functions.pipeline.executor import LocalExecutor
 
-        return LocalExecutor(store=store, workers=settings.workers, stop=stop)
+        return LocalExecutor(store=store, workers=workers or settings.workers, limits=limits, stop=stop)
 
     from functions.pipeline.modal_executor import ModalExecutor, modal_progress_channel
 

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -326,33 +327,45 @@ class Pipeline:
     ) -> Prepared:
         """Analysis, the soundtrack and the storyboard (planned, or `plan` as given, in `options.look`)."""
         s = self.settings
-        outcomes = self._map(
-            stage="analyze_photo",
-            requests=[AnalyzePhotoRequest(source=src, max_pixels=s.max_pixels, max_side=s.max_photo_side)
-                      for src in sources],
-            labels=[src.name for src in sources],
-        )
-        photos = [o.result for o in outcomes if isinstance(o.result, PhotoInfo)]
-        rejected = [PhotoRejection(name=sources[o.index].name, reason=o.error or "unusable")
-                    for o in outcomes if not o.ok]
-        for r in rejected:
-            self.emit("log", stage="analyze_photo", item=r.name, status="skipped", message=f"skipped {r.reason}")
-        if not photos:
-            raise NoUsablePhotosError([(r.name, r.reason) for r in rejected])
 
-        duration = options.duration or min(
-            DEFAULT_MAX_SECONDS, max(DEFAULT_MIN_SECONDS, DEFAULT_SECONDS_PER_PHOTO * len(photos))
-        )
-        track = self._single(
-            stage="music",
-            request=MusicRequest(duration=duration, user_key=music.key if music else None,
-                                 user_name=music.name if music else None, seed=options.seed,
-                                 provider=self.settings.music_provider),
-            label=music.name if music else "generated",
-        )
-        assert isinstance(track, MusicTrack)
-        info = self._single(stage="analyze_music", request=AnalyzeMusicRequest(track=track), label=track.name)
-        assert isinstance(info, MusicInfo)
+        def soundtrack(duration: float) -> tuple[MusicTrack, MusicInfo]:
+            track = self._single(
+                stage="music",
+                request=MusicRequest(duration=duration, user_key=music.key if music else None,
+                                     user_name=music.name if music else None, seed=options.seed,
+                                     provider=s.music_provider),
+                label=music.name if music else "generated",
+            )
+            assert isinstance(track, MusicTrack)
+            info = self._single(stage="analyze_music", request=AnalyzeMusicRequest(track=track), label=track.name)
+            assert isinstance(info, MusicInfo)
+            return track, info
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ml-music") as pool:
+            # A user's song, or a length given up front, need nothing from the photos: beat tracking runs
+            # beside photo analysis instead of after it.
+            early = (pool.submit(soundtrack, options.duration or DEFAULT_MAX_SECONDS)
+                     if music is not None or options.duration is not None else None)
+            outcomes = self._map(
+                stage="analyze_photo",
+                requests=[AnalyzePhotoRequest(source=src, max_pixels=s.max_pixels, max_side=s.max_photo_side)
+                          for src in sources],
+                labels=[src.name for src in sources],
+            )
+            photos = [o.result for o in outcomes if isinstance(o.result, PhotoInfo)]
+            rejected = [PhotoRejection(name=sources[o.index].name, reason=o.error or "unusable")
+                        for o in outcomes if not o.ok]
+            for r in rejected:
+                self.emit("log", stage="analyze_photo", item=r.name, status="skipped",
+                          message=f"skipped {r.reason}")
+            if not photos:
+                if early is not None:
+                    early.cancel()
+                raise NoUsablePhotosError([(r.name, r.reason) for r in rejected])
+            duration = options.duration or min(
+                DEFAULT_MAX_SECONDS, max(DEFAULT_MIN_SECONDS, DEFAULT_SECONDS_PER_PHOTO * len(photos))
+            )
+            track, info = early.result() if early is not None else soundtrack(duration)
 
         if plan is None:
             output = OutputSpec.for_aspect(aspect=options.aspect, fps=options.fps, duration=duration)

@@ -47,6 +47,12 @@ def stages() -> dict[str, Stage]:
     def photo_rebind(result: m.PhotoInfo, request: m.AnalyzePhotoRequest) -> m.PhotoInfo:
         return result.model_copy(update={"source": request.source})
 
+    def music_identity(request: m.MusicRequest) -> m.MusicRequest:
+        # A user's song is converted as it is: the video's length, seed and mood play no part.
+        if request.user_key is None:
+            return request
+        return m.MusicRequest(duration=1.0, user_key=request.user_key, user_name=request.user_name)
+
     def plan_identity(request: m.PlanRequest) -> m.PlanRequest:
         # The edit (order, cuts, moves) does not depend on the look; only the prompts' wording does.
         return request.model_copy(update={"look": ""})
@@ -61,7 +67,8 @@ def stages() -> dict[str, Stage]:
               version(analyze, "ANALYZE_VERSION"), identity=photo_identity, rebind=photo_rebind),
         Stage("analyze_music", analyze.analyze_music, m.AnalyzeMusicRequest, m.MusicInfo,
               version(analyze, "MUSIC_ANALYSIS_VERSION")),
-        Stage("music", music.run_music, m.MusicRequest, m.MusicTrack, version(music, "MUSIC_VERSION")),
+        Stage("music", music.run_music, m.MusicRequest, m.MusicTrack, version(music, "MUSIC_VERSION"),
+              identity=music_identity),
         Stage("plan", plan_entry, m.PlanRequest, m.ScenePlan, version(plan, "PLAN_VERSION"),
               identity=plan_identity, rebind=plan_rebind),
         Stage("style", style.run_style, m.StyleRequest, m.StyledImage, version(style, "STYLE_VERSION")),
