@@ -18,14 +18,16 @@ from api.errors import install_error_handlers
 from api.routes import assets, exports, jobs, plan, projects, session, styles
 from api.settings import server_settings
 from api.state import AppState
+from functions.pipeline.backends import ScaleSettings
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def create_app(*, settings: Settings) -> FastAPI:
+def create_app(*, settings: Settings, scale: ScaleSettings | None = None) -> FastAPI:
+    """The app over the stores `scale` names (MOMENTLOOP_STORE, MOMENTLOOP_DATABASE_URL when not given)."""
     config = server_settings(settings)
-    state = AppState.open(config)
+    state = AppState.open(config, scale=scale)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -40,6 +42,7 @@ def create_app(*, settings: Settings) -> FastAPI:
         finally:
             await asyncio.to_thread(state.runner.stop)
             state.hub.close()
+            state.close()
 
     app = FastAPI(
         title="MomentLoop",

@@ -194,12 +194,10 @@ def _copy_out(src: Path, dest: Path) -> None:
 
 
 def _make(args: argparse.Namespace, paths: list[Path]) -> int:
-    from functions.pipeline.executor import LocalExecutor
+    from functions.pipeline.backends import make_executor, open_job_store, open_store
     from functions.pipeline.runner import MakeRequest, Pipeline
     from functions.style import list_looks
-    from shared.jobs import SQLiteJobStore
     from shared.settings import Settings
-    from shared.store import LocalStore
 
     looks = [look.name for look in list_looks()]
     if args.style not in looks:
@@ -214,10 +212,11 @@ def _make(args: argparse.Namespace, paths: list[Path]) -> int:
     # Unknown providers and missing keys are reported now, in one line, not minutes into the job.
     for warning in check_providers(settings=settings, generate_music=args.music is None, strict=not args.dry_run):
         err.print(f"[yellow]warning: {warning}[/]")
-    store = LocalStore(settings.artifacts_dir)
-    jobs = SQLiteJobStore(settings.database_path)
+    # The stores and executor MOMENTLOOP_STORE / MOMENTLOOP_DATABASE_URL / MOMENTLOOP_EXECUTOR name.
+    store = open_store(settings=settings)
+    jobs = open_job_store(settings=settings)
     workers, limits = executor_limits(settings)
-    executor = LocalExecutor(store=store, workers=workers, limits=limits)
+    executor = make_executor(settings=settings, store=store, workers=workers, limits=limits)
     request = MakeRequest(photos=paths, music=args.music, look=args.style, aspect=args.aspect,
                           duration=args.duration, fps=args.fps, seed=args.seed)
     if args.dry_run:
@@ -337,11 +336,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _users(args: argparse.Namespace) -> int:
-    from shared.projects import ConflictError, SQLiteProjectStore
+    from functions.pipeline.backends import open_project_store
+    from shared.projects import ConflictError
     from shared.settings import Settings
 
     settings = Settings(**_data_dir(args))  # type: ignore[arg-type]
-    store = SQLiteProjectStore(settings.database_path)
+    store = open_project_store(settings=settings)
     if args.users_command == "list":
         for user in store.list_users():
             out.print(f"{user.name}\t{user.created_at:%Y-%m-%d %H:%M}", markup=False)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import format_datetime
+
 from fastapi import Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
@@ -54,10 +56,10 @@ def parse_range(header: str | None, *, size: int) -> ByteRange | None:
         return ByteRange(max(0, size - suffix), size - 1)
     start = int(m[1])
     end = int(m[2]) if m[2] else size - 1
-    if end < start:
-        return None
     if start >= size:
         raise UnsatisfiableRangeError()
+    if end < start:
+        return None
     return ByteRange(start, min(end, size - 1))
 
 
@@ -105,7 +107,7 @@ def _s3_response(*, request: Request, store: S3Store, key: str, media_type: str,
     if head.get("ETag"):
         headers.setdefault("ETag", str(head["ETag"]))
     if head.get("LastModified") is not None:
-        headers.setdefault("Last-Modified", format_datetime(head["LastModified"], usegmt=True))
+        headers.setdefault("Last-Modified", format_datetime(head["LastModified"].astimezone(UTC), usegmt=True))
     return _ranged(request=request, size=int(head["ContentLength"]), media_type=media_type, headers=headers,
                    body=lambda r: store.iter_range(key, start=r.start, end=r.end, chunk_size=CHUNK))
 

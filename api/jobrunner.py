@@ -18,10 +18,11 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from api.files import stored_size
 from api.media import window_waveform
 from api.settings import ServerSettings
 from api.storyboard import fingerprint
-from functions.pipeline.executor import LocalExecutor
+from functions.pipeline.backends import ScaleSettings, make_executor
 from functions.pipeline.runner import (
     JobStoppedError,
     MakeResult,
@@ -31,11 +32,12 @@ from functions.pipeline.runner import (
     StopFlag,
     VideoOptions,
 )
+from functions.providers_common.keys import executor_limits
 from shared.errors import MomentLoopError
 from shared.jobs import JobStore
 from shared.models import EventType, JobRecord, JobStatus, PhotoSource, ProgressEvent, ScenePlan
 from shared.projects import AssetRecord, ExportRecord, PlanRecord, ProjectRecord, ProjectStore
-from shared.store import LocalStore
+from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
 
@@ -123,9 +125,10 @@ class _Slot:
 
 
 class JobRunner:
-    def __init__(self, *, settings: ServerSettings, artifacts: LocalStore, jobs: NotifyingJobStore,
-                 projects: ProjectStore) -> None:
+    def __init__(self, *, settings: ServerSettings, scale: ScaleSettings, artifacts: ArtifactStore,
+                 jobs: NotifyingJobStore, projects: ProjectStore) -> None:
         self.settings = settings
+        self.scale = scale
         self.artifacts = artifacts
         self.jobs = jobs
         self.projects = projects
@@ -227,7 +230,10 @@ class JobRunner:
         params = ProjectJobParams.model_validate(job.params)
         from functions.providers_common.ledger import JobLedger
 
-        executor = LocalExecutor(store=self.artifacts, workers=self.settings.workers, stop=stop)
+        # The executor MOMENTLOOP_EXECUTOR names, tuned like `momentloop make`'s (cloud stages by their limits).
+        workers, limits = executor_limits(self.settings)
+        executor = make_executor(settings=self.settings, store=self.artifacts, scale=self.scale, stop=stop,
+                                 workers=workers, limits=limits)
         # The same budget and spend accounting as `momentloop make` (cloud providers only; local is free).
         ledger = JobLedger(settings=self.settings, store=self.artifacts, seed=params.options.seed)
         pipeline = Pipeline(store=self.artifacts, jobs=self.jobs, executor=executor, settings=self.settings,
@@ -272,7 +278,7 @@ class JobRunner:
             export = self.projects.add_export(
                 project_id=params.project_id, job_id=pipeline.job_id, video_key=video.video_key,
                 poster_key=video.poster_key, duration=video.duration, width=video.width, height=video.height,
-                size_bytes=self.artifacts.path(video.video_key).stat().st_size)
+                size_bytes=stored_size(store=self.artifacts, key=video.video_key))
         result = MakeResult(job_id=pipeline.job_id, plan=prepared.plan, clips=clips, video=video,
                             rejected=prepared.rejected, stats=list(pipeline.stats.values()),
                             spend_usd=pipeline.ledger.spent if pipeline.ledger is not None else 0.0)

@@ -18,7 +18,7 @@ from shared.errors import InputError, MomentLoopError, PhotoError
 from shared.models import MusicTrack
 from shared.projects import Waveform
 from shared.settings import Settings
-from shared.store import LocalStore
+from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _suffix(name: str, kind: str) -> str:
     return ".jpg" if kind == "photo" else ".audio"
 
 
-def check_upload(*, path: Path, name: str, size: int, digest: str, store: LocalStore,
+def check_upload(*, path: Path, name: str, size: int, digest: str, store: ArtifactStore,
                  settings: Settings) -> CheckedUpload:
     """Decide what the received file at `path` is, check it can be used, and put it in the store.
 
@@ -99,7 +99,7 @@ def check_upload(*, path: Path, name: str, size: int, digest: str, store: LocalS
     return _check_song(path=path, name=name, key=key, store=store)
 
 
-def _check_photo(*, path: Path, name: str, key: str, digest: str, store: LocalStore,
+def _check_photo(*, path: Path, name: str, key: str, digest: str, store: ArtifactStore,
                  settings: Settings) -> CheckedUpload:
     from shared.media.images import decode_photo
 
@@ -124,7 +124,7 @@ def _check_photo(*, path: Path, name: str, key: str, digest: str, store: LocalSt
                          width=photo.original_width, height=photo.original_height, duration=None)
 
 
-def _check_song(*, path: Path, name: str, key: str, store: LocalStore) -> CheckedUpload:
+def _check_song(*, path: Path, name: str, key: str, store: ArtifactStore) -> CheckedUpload:
     from shared.media.probe import probe
 
     try:
@@ -156,7 +156,7 @@ def peaks_of(samples: np.ndarray, *, count: int = WAVEFORM_PEAKS) -> list[float]
     return [round(float(p) / top, 4) if top > 0 else 0.0 for p in peaks]
 
 
-def song_waveform(*, store: LocalStore, key: str, scratch: Path) -> Waveform:
+def song_waveform(*, store: ArtifactStore, key: str, scratch: Path) -> Waveform:
     """The whole song's waveform (decoded once with ffmpeg, then kept beside the upload)."""
     wave_key = f"uploads/{Path(key).stem}/waveform.json"
     if store.exists(wave_key):
@@ -177,7 +177,7 @@ def song_waveform(*, store: LocalStore, key: str, scratch: Path) -> Waveform:
     return wave
 
 
-def window_waveform(*, store: LocalStore, track: MusicTrack, offset: float, duration: float) -> Waveform:
+def window_waveform(*, store: ArtifactStore, track: MusicTrack, offset: float, duration: float) -> Waveform:
     """The soundtrack as heard in the video: `duration` seconds from `offset` of the converted track."""
     import soundfile as sf
 

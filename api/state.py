@@ -1,36 +1,57 @@
-"""What one server process holds: its settings, stores, job runner and event hub."""
+"""What one server process holds: its settings, stores, job runner and event hub.
+
+The stores are the ones MOMENTLOOP_* settings name (functions/pipeline/backends.py): a folder and a
+SQLite file on one machine, or S3 and PostgreSQL shared by many web containers."""
 
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from typing import cast
 
 from api.events import EventHub
-from api.jobrunner import JobRunner, NotifyingJobStore
+from api.jobrunner import JobRunner, ListableJobStore, NotifyingJobStore
 from api.settings import ServerSettings
-from shared.jobs import SQLiteJobStore
-from shared.projects import SQLiteProjectStore
-from shared.store import LocalStore
+from functions.pipeline.backends import (
+    ScaleSettings,
+    get_scale_settings,
+    open_job_store,
+    open_project_store,
+    open_store,
+)
+from shared.projects import ProjectStore
+from shared.store import ArtifactStore
 
 
 @dataclass
 class AppState:
     settings: ServerSettings
-    artifacts: LocalStore
+    scale: ScaleSettings
+    artifacts: ArtifactStore
     jobs: NotifyingJobStore
-    projects: SQLiteProjectStore
+    projects: ProjectStore
     hub: EventHub
     runner: JobRunner
 
     @classmethod
-    def open(cls, settings: ServerSettings) -> AppState:
-        artifacts = LocalStore(settings.artifacts_dir)
-        raw_jobs = SQLiteJobStore(settings.database_path)
+    def open(cls, settings: ServerSettings, *, scale: ScaleSettings | None = None) -> AppState:
+        scale = scale or get_scale_settings()
+        artifacts = open_store(settings=settings, scale=scale)
+        # Both job stores (SQLite, PostgreSQL) can list their jobs, which resuming after a restart needs.
+        raw_jobs = cast(ListableJobStore, open_job_store(settings=settings, scale=scale))
         hub = EventHub(jobs=raw_jobs, poll_seconds=settings.sse_poll_seconds)
         jobs = NotifyingJobStore(raw_jobs, notify=hub.notify)
-        projects = SQLiteProjectStore(settings.database_path)
-        runner = JobRunner(settings=settings, artifacts=artifacts, jobs=jobs, projects=projects)
-        return cls(settings=settings, artifacts=artifacts, jobs=jobs, projects=projects, hub=hub, runner=runner)
+        projects = open_project_store(settings=settings, scale=scale)
+        runner = JobRunner(settings=settings, scale=scale, artifacts=artifacts, jobs=jobs, projects=projects)
+        return cls(settings=settings, scale=scale, artifacts=artifacts, jobs=jobs, projects=projects, hub=hub,
+                   runner=runner)
+
+    def close(self) -> None:
+        """Give back the database connections (a pool's threads outlive the app otherwise)."""
+        for store in (self.jobs.inner, self.projects):
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
 
     def clear_unfinished_uploads(self) -> None:
         """Uploads a killed process was receiving: never checked, never assets; their bytes go."""

@@ -3,9 +3,11 @@ with a reason when it is absent (a plain clone has no ../shared)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import postgres_server, s3_server
 
 from shared.store import LocalStore
 
@@ -33,3 +35,17 @@ def bad_photos(media_dir: Path) -> list[Path]:
 @pytest.fixture()
 def store(tmp_path: Path) -> LocalStore:
     return LocalStore(tmp_path / "artifacts")
+
+
+# Session-wide servers for the scale-out backends (see tests/servers.py): the store and job store
+# contract tests and the web app's end-to-end test share one of each.
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    with s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url

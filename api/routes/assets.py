@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from api.deps import Stores, UserAsset, UserProject
 from api.errors import error_responses, http_error
+from api.files import stored_file
 from api.media import UndecodableError, UnsupportedMediaError, check_upload, song_waveform
 from api.schemas import AssetOrder, AssetPublic, WaveformPublic
 from api.uploads import MalformedUploadError, UploadTooLargeError, receive_file
@@ -93,13 +94,14 @@ def delete_asset(project: UserProject, asset: UserAsset, state: Stores) -> None:
     state.projects.delete_plan(project_id=project.id)
 
 
-@router.get("/assets/{asset_id}/thumbnail", response_class=FileResponse,
+@router.get("/assets/{asset_id}/thumbnail", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}, **error_responses(404)})
-def asset_thumbnail(asset: UserAsset, state: Stores) -> FileResponse:
+def asset_thumbnail(request: Request, asset: UserAsset, state: Stores) -> Response:
     """The photo, upright, long side at most 384, as a JPEG."""
     if asset.thumb_key is None:
         raise http_error(404, "a song has no thumbnail")
-    return FileResponse(state.artifacts.path(asset.thumb_key), media_type="image/jpeg", headers=CACHED)
+    return stored_file(request=request, store=state.artifacts, key=asset.thumb_key, media_type="image/jpeg",
+                       headers=CACHED, missing="the thumbnail is gone from the store")
 
 
 @router.get("/assets/{asset_id}/waveform", responses=error_responses(404, 422))

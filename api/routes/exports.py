@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from api.deps import CurrentUser, Stores, UserExport, UserProject
 from api.errors import error_responses, http_error
+from api.files import stored_file
 from api.schemas import ExportPublic
 from api.views import export_public
 
@@ -27,25 +28,24 @@ def _file_name(title: str) -> str:
     return f"{stem[:80]}.mp4"
 
 
-@router.get("/exports/{export_id}/video", response_class=FileResponse,
+@router.get("/exports/{export_id}/video", response_class=Response,
             responses={200: {"content": {"video/mp4": {}}}, 206: {"description": "The requested byte range."}})
-def export_video(export: UserExport, user: CurrentUser, state: Stores,
-                 download: Annotated[bool, Query(description="Ask the browser to save it.")] = False) -> FileResponse:
+def export_video(request: Request, export: UserExport, user: CurrentUser, state: Stores,
+                 download: Annotated[bool, Query(description="Ask the browser to save it.")] = False) -> Response:
     """The MP4; `Range` requests are answered 206 (seeking in the player). `?download=1` names the file
-    after the project and asks the browser to save it."""
-    path = state.artifacts.path(export.video_key)
-    if not path.is_file():
-        raise http_error(404, "the video file is gone from the store", hint="render the project again")
+    after the project and asks the browser to save it. Served from the artifact store, folder or S3."""
+    name = None
     if download:
-        project = state.projects.get_project(user_id=user.id, project_id=export.project_id)
-        return FileResponse(path, media_type="video/mp4", filename=_file_name(project.name),
-                            content_disposition_type="attachment")
-    return FileResponse(path, media_type="video/mp4")
+        name = _file_name(state.projects.get_project(user_id=user.id, project_id=export.project_id).name)
+    return stored_file(request=request, store=state.artifacts, key=export.video_key, media_type="video/mp4",
+                       download_name=name, missing="the video file is gone from the store",
+                       hint="render the project again")
 
 
-@router.get("/exports/{export_id}/poster", response_class=FileResponse,
+@router.get("/exports/{export_id}/poster", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}})
-def export_poster(export: UserExport, state: Stores) -> FileResponse:
-    if export.poster_key is None or not state.artifacts.path(export.poster_key).is_file():
+def export_poster(request: Request, export: UserExport, state: Stores) -> Response:
+    if export.poster_key is None:
         raise http_error(404, "this video has no poster")
-    return FileResponse(state.artifacts.path(export.poster_key), media_type="image/jpeg")
+    return stored_file(request=request, store=state.artifacts, key=export.poster_key, media_type="image/jpeg",
+                       missing="this video has no poster")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from api.deps import CurrentUser, Stores, UserAsset
 from api.errors import error_responses, http_error
+from api.files import stored_file
 from api.media import PREVIEW_SIDE
 from api.schemas import LookPublic, PreviewPublic, look_names
 from shared.errors import MomentLoopError
@@ -26,10 +27,10 @@ def list_styles(user: CurrentUser) -> list[LookPublic]:
     return [LookPublic(name=look.name, description=look.description) for look in list_looks()]
 
 
-@router.get("/assets/{asset_id}/styles/{look}", response_class=FileResponse,
+@router.get("/assets/{asset_id}/styles/{look}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}, **error_responses(404, 422)})
-def styled_preview(asset: UserAsset, state: Stores,
-                   look: Annotated[str, PathParam(max_length=40)]) -> FileResponse:
+def styled_preview(request: Request, asset: UserAsset, state: Stores,
+                   look: Annotated[str, PathParam(max_length=40)]) -> Response:
     """The photo in `look`, long side 512, as a JPEG (made once, then served from the store)."""
     if look not in look_names():
         raise http_error(404, f"no such look: {look!r}", hint=f"choose from: {', '.join(look_names())}")
@@ -43,8 +44,9 @@ def styled_preview(asset: UserAsset, state: Stores,
                            store=state.artifacts)
     except MomentLoopError as exc:
         raise http_error(422, f"the {look} preview could not be made: {exc}", hint=exc.hint or None) from None
-    return FileResponse(state.artifacts.path(styled.image_key), media_type="image/jpeg",
-                        headers={"Cache-Control": "private, max-age=86400"})
+    return stored_file(request=request, store=state.artifacts, key=styled.image_key, media_type="image/jpeg",
+                       headers={"Cache-Control": "private, max-age=86400"},
+                       missing=f"the {look} preview is gone from the store")
 
 
 @router.get("/assets/{asset_id}/previews", responses=error_responses(404, 422))

@@ -2,7 +2,9 @@
 folder and real ffmpeg, with tiny renders (1:1, a few seconds, 12 fps, ultrafast encodes).
 
 One server serves the whole session (its artifact cache makes repeated analysis cheap); every test
-makes its own users and projects, so tests never see each other's records."""
+makes its own users and projects, so tests never see each other's records. A second server, started
+only by the tests that ask for it (`live_s3`, `rendered_on`), runs the same app on the scale-out backends: S3
+(moto's server, over HTTP) and a real PostgreSQL, both started by tests/servers.py."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +26,11 @@ import uvicorn
 from api.app import create_app
 from api.settings import ServerSettings
 from api.state import AppState
+from functions.pipeline.backends import ScaleSettings
 
 SMALL_PHOTOS = ["astronaut.png", "coffee.png", "chelsea_cat.png"]
 RENDER = {"aspect": "1:1", "duration": 4, "fps": 12}
+BACKENDS = ("local+sqlite", "s3+postgres")
 
 
 def free_port() -> int:
@@ -122,10 +127,9 @@ def start_uvicorn(app: Any, port: int) -> tuple[uvicorn.Server, threading.Thread
     return server, thread
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = ServerSettings(
-        data_dir=tmp_path_factory.mktemp("server-data"),
+def test_settings(data_dir: Path) -> ServerSettings:
+    return ServerSettings(
+        data_dir=data_dir,
         output_preset="ultrafast",
         workers=2,
         job_workers=2,
@@ -133,7 +137,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         sse_heartbeat_seconds=0.5,
         sse_poll_seconds=0.05,
     )
-    app = create_app(settings=settings)
+
+
+@contextmanager
+def serving(settings: ServerSettings, *, scale: ScaleSettings) -> Iterator[LiveServer]:
+    app = create_app(settings=settings, scale=scale)
     port = free_port()
     server, thread = start_uvicorn(app, port)
     try:
@@ -141,6 +149,27 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on one machine: a folder of artifacts and a SQLite file."""
+    scale = ScaleSettings(store="local", database_url=None)
+    with serving(test_settings(tmp_path_factory.mktemp("server-data")), scale=scale) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live_s3(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str, postgres_url: str) -> Iterator[LiveServer]:
+    """The same app on S3 (a fresh bucket on moto's server) and PostgreSQL, as `modal deploy` runs it."""
+    import boto3
+
+    bucket = f"ml-e2e-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
+    scale = ScaleSettings(store="s3", s3_bucket=bucket, s3_prefix="e2e", s3_endpoint_url=s3_endpoint,
+                          s3_region="us-east-1", database_url=postgres_url)
+    with serving(test_settings(tmp_path_factory.mktemp("server-data-s3")), scale=scale) as server:
+        yield server
 
 
 @pytest.fixture()
@@ -155,14 +184,27 @@ def small_photos(good_photos: list[Path]) -> list[Path]:
     return [p for p in good_photos if p.name in SMALL_PHOTOS]
 
 
-@pytest.fixture(scope="session")
-def rendered(live: LiveServer, small_photos: list[Path]) -> dict[str, Any]:
-    """One user's project, planned and rendered once for the session: ids every route can be tried with."""
-    owner = Api(live, live.add_user("owner"))
-    project = owner.planned(small_photos)
+def render_once(server: LiveServer, photos: list[Path]) -> dict[str, Any]:
+    owner = Api(server, server.add_user(f"owner-{uuid.uuid4().hex[:6]}"))
+    project = owner.planned(photos)
     job = owner.http.post(f"/api/projects/{project['id']}/render").json()
     finished = owner.wait(job["id"])
     assert finished["status"] == "done", finished
     assets = owner.http.get(f"/api/projects/{project['id']}/assets").json()
     return {"owner": owner, "project": project, "job": finished, "export_id": finished["export_id"],
-            "assets": assets}
+            "assets": assets, "server": server}
+
+
+@pytest.fixture(scope="session")
+def rendered(live: LiveServer, small_photos: list[Path]) -> dict[str, Any]:
+    """One user's project, planned and rendered once for the session: ids every route can be tried with."""
+    return render_once(live, small_photos)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def rendered_on(request: pytest.FixtureRequest, small_photos: list[Path]) -> dict[str, Any]:
+    """`rendered`, once on each pair of backends (the S3 and PostgreSQL servers start only when asked for)."""
+    if request.param == "local+sqlite":
+        local: dict[str, Any] = request.getfixturevalue("rendered")
+        return local
+    return render_once(request.getfixturevalue("live_s3"), small_photos)

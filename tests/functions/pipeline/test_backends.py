@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from servers import postgres_server
 
-from functions.pipeline.backends import ScaleSettings, make_executor, open_job_store, open_store
+from functions.pipeline.backends import ScaleSettings, make_executor, open_job_store, open_project_store, open_store
 from functions.pipeline.executor import LocalExecutor
 from functions.pipeline.modal_executor import ModalExecutor
 from shared.errors import OptionError
 from shared.jobs import SQLiteJobStore
+from shared.projects import SQLiteProjectStore
 from shared.settings import Settings
 from shared.store import LocalStore
 
@@ -21,6 +21,7 @@ def test_the_defaults_are_one_machine(tmp_path: Path) -> None:
     store = open_store(settings=settings, scale=scale)
     assert isinstance(store, LocalStore) and store.root == tmp_path / "artifacts"
     assert isinstance(open_job_store(settings=settings, scale=scale), SQLiteJobStore)
+    assert isinstance(open_project_store(settings=settings, scale=scale), SQLiteProjectStore)
     assert (tmp_path / "momentloop.db").is_file()
     assert isinstance(make_executor(settings=settings, store=store, scale=scale), LocalExecutor)
 
@@ -55,15 +56,20 @@ def test_s3_without_a_bucket_is_refused(tmp_path: Path) -> None:
         open_store(settings=Settings(data_dir=tmp_path), scale=ScaleSettings(store="s3"))
 
 
-def test_a_database_url_chooses_postgres(tmp_path: Path) -> None:
+def test_a_database_url_chooses_postgres(tmp_path: Path, postgres_url: str) -> None:
     from shared.jobs_postgres import PostgresJobStore
+    from shared.projects_postgres import PostgresProjectStore
 
-    with postgres_server() as url:
-        jobs = open_job_store(settings=Settings(data_dir=tmp_path), scale=ScaleSettings(database_url=url))
-        try:
-            assert isinstance(jobs, PostgresJobStore)
-            job = jobs.create_job(kind="make", params={})
-            assert jobs.get_job(job.id).status == "queued"
-        finally:
-            jobs.close()
+    settings, scale = Settings(data_dir=tmp_path), ScaleSettings(database_url=postgres_url)
+    jobs = open_job_store(settings=settings, scale=scale)
+    projects = open_project_store(settings=settings, scale=scale)
+    try:
+        assert isinstance(jobs, PostgresJobStore) and isinstance(projects, PostgresProjectStore)
+        job = jobs.create_job(kind="make", params={})
+        assert jobs.get_job(job.id).status == "queued"
+        user, token = projects.add_user(name=f"backends-{job.id[:8]}")
+        assert projects.user_by_token(token) == user
+    finally:
+        jobs.close()
+        projects.close()
     assert not (tmp_path / "momentloop.db").exists()
