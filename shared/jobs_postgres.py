@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.jobs import JobNotFoundError
 from shared.models import EventType, JobRecord, JobStatus, ProgressEvent
+from shared.postgres import open_pool
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -64,17 +65,8 @@ class PostgresJobStore:
     """Jobs and event logs in PostgreSQL, through a connection pool shared by this process's threads."""
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 30.0) -> None:
-        from psycopg_pool import ConnectionPool
-
-        # No server-side prepared statements: they break behind a transaction-mode pooler (PgBouncer,
-        # Neon's or Supabase's pooled endpoints), which is how many containers share one server.
-        self.pool: ConnectionPool = ConnectionPool(
-            url, min_size=min_size, max_size=max_size, timeout=timeout, open=True, name="momentloop-jobs",
-            kwargs={"prepare_threshold": None},
-        )
-        with self.pool.connection() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            conn.execute(_SCHEMA)
+        self.pool: ConnectionPool = open_pool(url, name="momentloop-jobs", schema=_SCHEMA, schema_lock=_SCHEMA_LOCK,
+                                              min_size=min_size, max_size=max_size, timeout=timeout)
 
     def close(self) -> None:
         self.pool.close()

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from shared.models import Aspect
+from shared.postgres import open_pool
 from shared.projects import (
     _ASSET_COLS,
     _EXPORT_COLS,
@@ -124,16 +125,8 @@ class PostgresProjectStore:
     """Users, projects, assets, storyboards, job links and exports in PostgreSQL, through a connection pool."""
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 30.0) -> None:
-        from psycopg_pool import ConnectionPool
-
-        # No server-side prepared statements, as in the job store: they break behind a transaction-mode pooler.
-        self.pool: ConnectionPool = ConnectionPool(
-            url, min_size=min_size, max_size=max_size, timeout=timeout, open=True, name="momentloop-projects",
-            kwargs={"prepare_threshold": None},
-        )
-        with self.pool.connection() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            conn.execute(_SCHEMA)
+        self.pool: ConnectionPool = open_pool(url, name="momentloop-projects", schema=_SCHEMA, schema_lock=_SCHEMA_LOCK,
+                                              min_size=min_size, max_size=max_size, timeout=timeout)
 
     def close(self) -> None:
         self.pool.close()
