@@ -1,0 +1,1 @@
+"""Product in 3D: camera poses, the nerfstudio dataset, and the turntable orbit around the object."""
