@@ -18,7 +18,9 @@ from functions.plan.prompts import scene_prompt
 from shared.errors import NoUsablePhotosError
 from shared.models import (
     CameraMove,
+    DroppedPhoto,
     MusicInfo,
+    OutputSpec,
     PhotoInfo,
     PlanRequest,
     Scene,
@@ -130,10 +132,23 @@ def plan_locally(*, request: PlanRequest) -> ScenePlan:
     sequence = sequence_for_slots(chosen, slots=count)
     bounds = [0.0, *cuts, window.duration]
     scenes = _scenes(sequence=sequence, bounds=bounds, request=request, window=window)
+    return plan_on_window(window=window, output=output, look=request.look, scenes=scenes, dropped=dropped)
+
+
+def plan_on_window(
+    *,
+    window: BeatWindow,
+    output: OutputSpec,
+    look: str,
+    scenes: list[Scene],
+    dropped: list[DroppedPhoto],
+    provider: str = "local",
+) -> ScenePlan:
+    """The plan around `scenes`, whoever chose them: the beat grid, and a music fade of about two beats."""
     fade = min(max(2 * window.beat_period, 1.5), 3.0, window.duration / 4)
     return ScenePlan(
         output=output,
-        look=request.look,
+        look=look,
         tempo=round(60.0 / window.beat_period, 3),
         music_offset=window.offset,
         fade_out=round(fade, 4),
@@ -141,6 +156,7 @@ def plan_locally(*, request: PlanRequest) -> ScenePlan:
         downbeats=window.downbeats,
         scenes=scenes,
         dropped=dropped,
+        provider=provider,
     )
 
 

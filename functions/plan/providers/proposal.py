@@ -18,7 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from functions.plan.beatgrid import BeatWindow, choose_window
 from functions.plan.camera import choose_framing, focus_box
 from functions.plan.photos import capture_order, drop_near_duplicates
-from functions.plan.planner import MAX_SCENE_SECONDS, MIN_SCENE_SECONDS, scene_count, snap_to_beats
+from functions.plan.planner import (
+    MAX_SCENE_SECONDS,
+    MIN_SCENE_SECONDS,
+    plan_on_window,
+    scene_count,
+    snap_to_beats,
+)
 from functions.plan.prompts import style_sentence
 from shared.errors import NoUsablePhotosError
 from shared.models import (
@@ -192,19 +198,8 @@ def apply_proposal(*, request: PlanRequest, proposal: PlanProposal, provider: st
             why = reasons.get(photo_id(p), "").strip()
             dropped.append(DroppedPhoto(photo=p.source.name,
                                         reason=f"the {provider} planner left it out" + (f": {why}" if why else "")))
-    fade = min(max(2 * window.beat_period, 1.5), 3.0, window.duration / 4)
-    plan = ScenePlan(
-        output=output,
-        look=request.look,
-        tempo=round(60.0 / window.beat_period, 3),
-        music_offset=window.offset,
-        fade_out=round(fade, 4),
-        beats=window.beats,
-        downbeats=window.downbeats,
-        scenes=scenes,
-        dropped=dropped,
-        provider=provider,
-    )
+    plan = plan_on_window(window=window, output=output, look=request.look, scenes=scenes, dropped=dropped,
+                          provider=provider)
     return plan, notes
 
 
