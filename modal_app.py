@@ -72,6 +72,7 @@ PYTHON_PACKAGES = [
     "google-genai>=1.0",         # cloud providers, imported only when chosen
     "openai>=1.50",
     "replicate>=1.0",
+    "pycolmap>=4.2,<5",          # product poses (COLMAP on the CPU): the API functions/product/poses.py uses
 ]
 
 IMAGE_ENV = {"MOMENTLOOP_DATA_DIR": DATA_PATH, "NUMBA_CACHE_DIR": "/root/.numba-cache"}
@@ -107,14 +108,45 @@ cpu_image = (
     .add_local_dir("web", remote_path="/root/web")
 )
 
-# The GPU stages (product: COLMAP + nerfstudio) build on CUDA; nerfstudio is installed only here.
+
+def warm_nerfstudio() -> None:
+    """Image build step (on a GPU): everything nerfstudio would otherwise fetch or build when a container
+    first trains. Its models build torchmetrics' LPIPS, which loads torchvision's AlexNet weights from the
+    network into TORCH_HOME; splatfacto's gsplat compiles its CUDA kernels on first use into
+    ~/.cache/torch_extensions (for every TORCH_CUDA_ARCH_LIST architecture). Both land in the image."""
+    import torch
+    from torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
+
+    LearnedPerceptualImagePatchSimilarity(net_type="alex", normalize=True)  # what the models build
+    from gsplat import rasterization
+
+    cuda = torch.device("cuda")
+    n = 16
+    rasterization(
+        means=torch.randn(n, 3, device=cuda) * 0.1 + torch.tensor([0.0, 0.0, 2.0], device=cuda),
+        quats=torch.nn.functional.normalize(torch.randn(n, 4, device=cuda), dim=-1),
+        scales=torch.full((n, 3), 0.05, device=cuda),
+        opacities=torch.full((n,), 0.8, device=cuda),
+        colors=torch.rand(n, 3, device=cuda),
+        viewmats=torch.eye(4, device=cuda)[None],
+        Ks=torch.tensor([[[32.0, 0.0, 16.0], [0.0, 32.0, 16.0], [0.0, 0.0, 1.0]]], device=cuda),
+        width=32,
+        height=32,
+    )
+    torch.cuda.synchronize()
+
+
+# The GPU stages (product: nerfstudio training and rendering) build on CUDA; nerfstudio is installed only
+# here, pinned: functions/product/nerf*.py follow its 1.1 command line, config and model outputs.
+GPU_IMAGE_ENV = {**IMAGE_ENV, "TORCH_CUDA_ARCH_LIST": "7.5;8.0;8.6;8.9;9.0"}  # T4, A100, A10G, L4/L40S, H100
 gpu_image = (
     modal.Image.from_registry("nvidia/cuda:12.4.1-devel-ubuntu22.04", add_python="3.11")
     .apt_install("ffmpeg", "git", "build-essential", "libgl1", "libglib2.0-0")
     .uv_pip_install(*PYTHON_PACKAGES)
     .uv_pip_install("torch==2.5.1", "torchvision==0.20.1", extra_index_url="https://download.pytorch.org/whl/cu124")
-    .uv_pip_install("nerfstudio>=1.1", "pycolmap>=3.10")
-    .env(IMAGE_ENV)
+    .uv_pip_install("nerfstudio==1.1.5")
+    .env(GPU_IMAGE_ENV)
+    .run_function(warm_nerfstudio, gpu="T4")
     .add_local_python_source("functions", "shared")
 )
 
@@ -181,8 +213,9 @@ def _retries(n: int) -> modal.Retries:
 
 
 # Hardware and limits per stage. Styles and clips fan out wide; photo analysis is cheap per item, so
-# fewer containers each take several (a container start costs more than analysing one photo); compose
-# is one big multi-threaded encode. Timeouts leave room for cloud providers (a video model may take
+# fewer containers each take several (a container start costs more than analysing one photo); clips
+# carry the final encode of their scene's body (x264 on 2 cores), so compose only encodes crossfades and
+# joins the rest by copying. Timeouts leave room for cloud providers (a video model may take
 # minutes per clip). Modal bills a container until it scales down, so idle windows are short.
 STAGE_OPTIONS: dict[str, dict[str, Any]] = {
     "analyze_photo": {"cpu": 1.0, "memory": 2048, "timeout": 300, "retries": 2, "max_containers": 8,
@@ -197,15 +230,25 @@ STAGE_OPTIONS: dict[str, dict[str, Any]] = {
               "scaledown_window": 10},
     "clips": {"cpu": 2.0, "memory": 2048, "timeout": 1200, "retries": 2, "max_containers": 100,
               "scaledown_window": 10},
-    "compose": {"cpu": 4.0, "memory": 4096, "timeout": 1800, "retries": 1, "max_containers": 10,
+    "compose": {"cpu": 2.0, "memory": 2048, "timeout": 1800, "retries": 1, "max_containers": 10,
                 "scaledown_window": 20},
 }
 JOB_OPTIONS: dict[str, Any] = {"cpu": 0.5, "memory": 1024, "timeout": 3600, "retries": 0, "max_containers": 20}
-# One web container for now: api/ still keeps projects and jobs in SQLite under MOMENTLOOP_DATA_DIR and
-# runs jobs in-process. Raise max_containers once it opens its stores through
-# functions.pipeline.backends (S3 + PostgreSQL), so that any replica can serve any job's SSE stream.
+
+
+def _web_containers() -> int:
+    """Several web replicas only where they share everything: artifacts in S3 and jobs and projects in
+    PostgreSQL (any replica then streams any job, and each job runs on the replica holding its lease).
+    On the Volume + SQLite each container would have its own database file: one container."""
+    if SCALE.get("store") != "s3" or "postgres" not in _chosen:
+        return 1
+    from shared.settings import Settings
+
+    return Settings().web_max_containers
+
+
 WEB_OPTIONS: dict[str, Any] = {
-    "cpu": 2.0, "memory": 4096, "timeout": 3600, "max_containers": 1, "scaledown_window": 900,
+    "cpu": 2.0, "memory": 4096, "timeout": 3600, "max_containers": _web_containers(), "scaledown_window": 900,
 }
 WEB_CONCURRENT_REQUESTS = 100  # SSE streams mostly wait; one container serves many
 GPU_STAGE: dict[str, Any] = {
@@ -372,6 +415,302 @@ def web() -> Any:
     from shared.settings import get_settings
 
     return create_app(settings=get_settings())
+
+
+# ---------------------------------------------------------------- product (issue 6)
+#
+# A product turntable runs as pieces on the hardware each needs, each forwarding to
+# functions/product/stage.py: poses + dataset + orbit on CPU (COLMAP), nerfstudio training on the GPU
+# (the trained run is put in the store: functions/product/nerf_store.py), the frames rendered by GPUs in
+# parallel chunks (`.starmap` over frame ranges), the VP9-alpha encode on CPU. `make_product` runs them
+# in order and streams their progress (training: step and loss) into the job's event log, which SSE tails.
+# Pieces reply like the stage functions (StageReply): a poor capture comes back as a reason and a reshoot
+# hint, never as an exception for Modal to retry.
+
+PRODUCT_RENDER_CHUNK = 30
+"""Frames per render call: 120 frames → 4 GPUs; one container loads the model once per chunk."""
+PRODUCT_OPTIONS: dict[str, dict[str, Any]] = {
+    # pycolmap's feature extraction and matching use every core they get
+    "product_poses": {"cpu": 4.0, "memory": 8192, "timeout": 1800, "retries": 1, "max_containers": 10,
+                      "scaledown_window": 20},
+    "product_preview": {"cpu": 1.0, "memory": 2048, "timeout": 900, "retries": 2, "max_containers": 20,
+                        "scaledown_window": 10},
+    "product_encode": {"cpu": 2.0, "memory": 4096, "timeout": 900, "retries": 2, "max_containers": 10,
+                       "scaledown_window": 20},
+}
+PRODUCT_GPU_OPTIONS: dict[str, dict[str, Any]] = {
+    "product_train": {"timeout": 3600, "retries": 1, "max_containers": 4},
+    "product_render": {"timeout": 1200, "retries": 2, "max_containers": 8, "scaledown_window": 10},
+}
+
+
+def _product_cpu(name: str) -> dict[str, Any]:
+    return _stage_options(name, STAGE_SECRETS, PRODUCT_OPTIONS)
+
+
+def _product_gpu(name: str) -> dict[str, Any]:
+    options = {**GPU_STAGE, "secrets": STAGE_SECRETS, **PRODUCT_GPU_OPTIONS[name]}
+    options["retries"] = _retries(options["retries"])
+    return options
+
+
+def _stage_options(name: str, secret_list: list[modal.Secret], table: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    options = dict(table[name])
+    options["retries"] = _retries(options["retries"])
+    return {"image": cpu_image, "volumes": VOLUMES, "secrets": secret_list, "env": CONTAINER_ENV, **options}
+
+
+def _product_piece(body: Any, progress: Any, index: int) -> dict[str, Any]:
+    """Run `body(store, report)` with the Volume synced and reply like a stage function."""
+    from functions.pipeline.executor import describe_failure
+    from functions.pipeline.modal_executor import StageReply, _queue_reporter
+    from shared.errors import InputError, MomentLoopError
+    from shared.progress import silent
+
+    sync = _uses_volume()
+    if sync:
+        artifacts.reload()
+    report = _queue_reporter(progress, index) if progress is not None else silent
+    try:
+        result = body(_store(), report)
+    except MomentLoopError as exc:
+        reason, hint = describe_failure(exc)
+        return StageReply(error=reason, hint=hint, bad_input=isinstance(exc, InputError)).model_dump(mode="json")
+    finally:
+        if sync:
+            artifacts.commit()
+    return StageReply(result=result).model_dump(mode="json")
+
+
+def _nerf_work_dir(plan_key: str) -> Path:
+    """The same folder in every GPU container: nerfstudio records the dataset's path in the run's
+    config.yml, so training and rendering containers put the dataset at one place."""
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "momentloop-nerf" / plan_key.replace("/", "_")
+
+
+@app.function(**_product_cpu("product_poses"))
+def product_poses(request: dict[str, Any], progress: Any = None, index: int = 0) -> dict[str, Any]:
+    """COLMAP poses, the nerfstudio dataset and the orbit (CPU), and the turntable's render plan:
+    {"capture": ProductCapture, "plan": ProductRenderPlan}."""
+
+    def body(store: Any, report: Any) -> dict[str, Any]:
+        from functions.product.stage import plan_render, prepare_capture
+        from shared.models import ProductRequest
+
+        req = ProductRequest.model_validate(request)
+        capture = prepare_capture(request=req, store=store, report=report)
+        # on Modal the GPU functions exist: auto means the nerfstudio renderer
+        plan = plan_render(request=req, capture=capture, renderer="preview" if req.renderer == "preview" else "nerf")
+        return {"capture": capture.model_dump(mode="json"), "plan": plan.model_dump(mode="json")}
+
+    return _product_piece(body, progress, index)
+
+
+@app.function(**_product_gpu("product_train"))
+def product_train(request: dict[str, Any], capture: dict[str, Any], plan: dict[str, Any], progress: Any = None,
+                  index: int = 0) -> dict[str, Any]:
+    """Train nerfstudio on the capture's dataset (GPU) and put the run in the store: {"run": StoredRun}.
+    Progress: "train: step 3000/10000 loss 0.021, 1 m, 2 s left". A run stored before is reused."""
+
+    def body(store: Any, report: Any) -> dict[str, Any]:
+        from functions.product.nerf import require_gpu
+        from functions.product.nerf_store import store_run, stored_run
+        from functions.product.stage import phase_reporter, train_nerf
+        from shared.models import ProductCapture, ProductRenderPlan, ProductRequest
+
+        require_gpu(what="training the product model")
+        req = ProductRequest.model_validate(request)
+        pl = ProductRenderPlan.model_validate(plan)
+        run = stored_run(store=store, key=f"{pl.key}/nerf")
+        if run is None:
+            config = train_nerf(capture=ProductCapture.model_validate(capture), request=req, store=store,
+                                work_dir=_nerf_work_dir(pl.key), report=phase_reporter(report, "train"))
+            run = store_run(config=config, method=req.method, store=store, key=f"{pl.key}/nerf")
+        return {"run": run.model_dump(mode="json")}
+
+    return _product_piece(body, progress, index)
+
+
+@app.function(**_product_gpu("product_render"))
+def product_render(request: dict[str, Any], capture: dict[str, Any], plan: dict[str, Any], run: dict[str, Any],
+                   chunk: list[int], progress: Any = None, index: int = 0) -> dict[str, Any]:
+    """Render frames [chunk[0], chunk[1]) of the turntable with the trained run (GPU): {"frame_keys": [...]}."""
+
+    def body(store: Any, report: Any) -> dict[str, Any]:
+        from functions.product.nerf import require_gpu, write_downscaled, write_seed_points
+        from functions.product.nerf_store import StoredRun, fetch_run
+        from functions.product.stage import load_points, materialize_dataset, render_nerf_frames
+        from shared.models import ProductCapture, ProductRenderPlan
+
+        require_gpu(what="rendering the turntable")
+        cap = ProductCapture.model_validate(capture)
+        pl = ProductRenderPlan.model_validate(plan)
+        work = _nerf_work_dir(pl.key)
+        if not (work / "dataset" / "transforms.json").is_file():  # a warm container keeps it
+            dataset = materialize_dataset(capture=cap, store=store, dest=work / "dataset")
+            xyz, rgb, _ = load_points(capture=cap, store=store)
+            write_seed_points(dataset_dir=dataset, points_xyz=xyz, points_rgb=rgb)
+            write_downscaled(dataset_dir=dataset)  # the images_{n}/ the run was trained on, as train made them
+        config = fetch_run(run=StoredRun.model_validate(run), store=store, dest=work / "nerf")
+        keys = render_nerf_frames(capture=cap, plan=pl, store=store, config=config, work_dir=work,
+                                  start=chunk[0], stop=chunk[1], report=report)
+        return {"frame_keys": keys}
+
+    return _product_piece(body, progress, index)
+
+
+@app.function(**_product_cpu("product_preview"))
+def product_preview(request: dict[str, Any], capture: dict[str, Any], plan: dict[str, Any], chunk: list[int],
+                    progress: Any = None, index: int = 0) -> dict[str, Any]:
+    """Render frames [chunk[0], chunk[1]) with the CPU point-splat preview: {"frame_keys": [...]}."""
+
+    def body(store: Any, report: Any) -> dict[str, Any]:
+        from functions.product.stage import render_preview_frames
+        from shared.models import ProductCapture, ProductRenderPlan
+
+        keys = render_preview_frames(capture=ProductCapture.model_validate(capture),
+                                     plan=ProductRenderPlan.model_validate(plan), store=store, start=chunk[0],
+                                     stop=chunk[1], report=report)
+        return {"frame_keys": keys}
+
+    return _product_piece(body, progress, index)
+
+
+@app.function(**_product_cpu("product_encode"))
+def product_encode(request: dict[str, Any], capture: dict[str, Any], plan: dict[str, Any],
+                   phase_seconds: dict[str, float] | None = None, progress: Any = None,
+                   index: int = 0) -> dict[str, Any]:
+    """The rendered frames → the turntable (VP9 WebM with alpha) and its poster (CPU): a ProductResult."""
+
+    def body(store: Any, report: Any) -> dict[str, Any]:
+        from functions.product.stage import encode_product, phase_reporter
+        from shared.models import ProductCapture, ProductRenderPlan, ProductRequest
+
+        result = encode_product(request=ProductRequest.model_validate(request),
+                                capture=ProductCapture.model_validate(capture),
+                                plan=ProductRenderPlan.model_validate(plan), store=store,
+                                phase_seconds=phase_seconds, report=phase_reporter(report, "encode"))
+        return result.model_dump(mode="json")
+
+    return _product_piece(body, progress, index)
+
+
+PRODUCT_FUNCTIONS: dict[str, modal.Function] = {
+    "product_poses": product_poses,
+    "product_train": product_train,
+    "product_render": product_render,
+    "product_preview": product_preview,
+    "product_encode": product_encode,
+}
+
+
+def run_product_pieces(*, request: dict[str, Any], calls: dict[str, Any], channel: Any,
+                       on_progress: Any) -> dict[str, Any]:
+    """The product pieces in order: poses → (train → render chunks) or preview chunks → encode.
+
+    `calls[name](*args)` runs one piece and `calls[name + ".starmap"](arg_tuples)` many (Modal's
+    `.remote` / `.starmap`, or the bodies under `.local()`); `channel` carries the pieces' (index,
+    percent, message) to `on_progress(percent, message)`, drained while they run. Returns the
+    ProductResult (JSON), or raises the first piece's failure (InputError for a poor capture)."""
+    import time
+
+    from functions.pipeline.modal_executor import unwrap
+    from functions.product.nerf_command import frame_chunks
+    from functions.product.stage import PHASES
+
+    done = threading.Event()
+
+    def drain() -> None:
+        while True:
+            last_round = done.is_set()
+            try:
+                updates = channel.get_many(100, block=not last_round, timeout=0.5)
+            except Exception:  # progress is best effort
+                updates = []
+            for _index, percent, message in updates:
+                on_progress(percent, message)
+            if last_round:
+                return
+
+    reader = threading.Thread(target=drain, name="product-progress", daemon=True)
+    reader.start()
+    try:
+        seconds: dict[str, float] = {}
+        poses = unwrap(calls["product_poses"](request, channel, 0))
+        capture, plan = poses["capture"], poses["plan"]
+        chunks = [[a, b] for a, b in frame_chunks(total=len(plan["frame_keys"]), chunk=PRODUCT_RENDER_CHUNK)]
+        started = time.monotonic()
+        if plan["renderer"] == "nerf":
+            run = unwrap(calls["product_train"](request, capture, plan, channel, 1))["run"]
+            seconds["train"] = round(time.monotonic() - started, 3)
+            started = time.monotonic()
+            replies = calls["product_render.starmap"](
+                [(request, capture, plan, run, chunk, None, 0) for chunk in chunks])
+        else:
+            replies = calls["product_preview.starmap"]([(request, capture, plan, chunk, None, 0) for chunk in chunks])
+        low, high = PHASES["render"]
+        for n, reply in enumerate(replies, start=1):
+            unwrap(reply)
+            on_progress(low + (high - low) * n / len(chunks), f"render: {n}/{len(chunks)} chunks of frames")
+        seconds["render"] = round(time.monotonic() - started, 3)
+        return unwrap(calls["product_encode"](request, capture, plan, seconds, channel, 2))
+    finally:
+        done.set()
+        reader.join(timeout=5)
+
+
+@app.function(image=cpu_image, volumes=VOLUMES, secrets=JOB_SECRETS, env=JOB_ENV,
+              **{**JOB_OPTIONS, "retries": None})
+def make_product(request: dict[str, Any], job_id: str | None = None) -> dict[str, Any]:
+    """One product turntable, its pieces fanned out to the product functions. Progress goes to the job's
+    event log (job `job_id`, or a new "product" job), where the web app's SSE stream reads it. Returns
+    {"job_id", "result": ProductResult} or {"job_id", "error", "hint", "bad_input"}."""
+    import contextlib
+
+    from functions.pipeline.backends import open_job_store
+    from functions.pipeline.modal_executor import InProcessChannel
+    from shared.errors import InputError
+    from shared.settings import get_settings
+
+    jobs = open_job_store(settings=get_settings())
+    if job_id is None:
+        job_id = jobs.create_job(kind="product", params=request).id
+    jobs.set_status(job_id, status="running")
+    jobs.append_event(job_id, type="stage", stage="product", status="running", total=1)
+    last = [-1.0]
+
+    def on_progress(percent: float, message: str) -> None:
+        pct = min(100.0, max(last[0], float(percent)))  # the pieces' spans follow one another: never go back
+        last[0] = pct
+        jobs.append_event(job_id, type="progress", stage="product", item=message.split(":", 1)[0],
+                          percent=pct, message=message)
+
+    if modal.is_local():
+        calls: dict[str, Any] = {}
+        for name, fn in PRODUCT_FUNCTIONS.items():
+            calls[name] = fn.local
+            calls[f"{name}.starmap"] = lambda args, f=fn: [f.local(*a) for a in args]
+        opened: Any = InProcessChannel.open()
+    else:
+        calls = {name: fn.remote for name, fn in PRODUCT_FUNCTIONS.items()}
+        calls.update({f"{name}.starmap": fn.starmap for name, fn in PRODUCT_FUNCTIONS.items()})
+        opened = modal.Queue.ephemeral()
+    try:
+        with contextlib.ExitStack() as stack:
+            channel = stack.enter_context(opened)
+            result = run_product_pieces(request=request, calls=calls, channel=channel, on_progress=on_progress)
+    except Exception as exc:
+        error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        hint = getattr(exc, "hint", "") or ""
+        jobs.append_event(job_id, type="failed", stage="product", error=error, hint=hint or None)
+        jobs.set_status(job_id, status="failed", error=error)
+        return {"job_id": job_id, "error": error, "hint": hint, "bad_input": isinstance(exc, InputError)}
+    jobs.append_event(job_id, type="done", stage="product", percent=100.0,
+                      message=f"turntable: {result['frames']} frames, {result['width']}x{result['height']}")
+    jobs.set_status(job_id, status="done", result=result)
+    return {"job_id": job_id, "result": result}
 
 
 # ---------------------------------------------------------------- entrypoint

@@ -3,7 +3,9 @@
     momentloop serve [--host H] [--port P] [--data DIR]
 
 One process serves everything, with the same pipeline, artifact store and job/event store as the CLI.
-On start it queues again the jobs a previous process left unfinished."""
+On start it takes over the unfinished jobs nobody holds (a previous process left them); on S3 +
+PostgreSQL several such processes (replicas) share the work, each job run by the one holding its lease
+(api/jobrunner.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import assets, exports, jobs, plan, projects, session, styles
+from api.routes import assets, exports, jobs, plan, products, projects, session, styles
 from api.settings import server_settings
 from api.state import AppState
 from functions.pipeline.backends import ScaleSettings
@@ -36,7 +38,7 @@ def create_app(*, settings: Settings, scale: ScaleSettings | None = None) -> Fas
         state.runner.start()
         resumed = await asyncio.to_thread(state.runner.resume_interrupted)
         if resumed:
-            log.info("resuming %d unfinished job(s)", len(resumed))
+            log.info("%s resuming %d unfinished job(s)", state.runner.owner, len(resumed))
         try:
             yield
         finally:
@@ -54,7 +56,7 @@ def create_app(*, settings: Settings, scale: ScaleSettings | None = None) -> Fas
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api")
-    for module in (session, projects, assets, styles, plan, jobs, exports):
+    for module in (session, projects, assets, styles, plan, jobs, exports, products):
         api.include_router(module.router)
     app.include_router(api)
     # The UI's files, served after every API route; never a path outside web/.

@@ -5,7 +5,9 @@ Exit codes: 0 done, 2 unusable input (one line says why), 1 anything else."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import json
 import logging
 import os
 import shutil
@@ -48,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     make = sub.add_parser("make", help="make a video from photos (and a song)")
     make.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="photos, or folders of photos")
     _video_options(make)
+    make.add_argument("--product", type=Path, metavar="FILE", help="a product turntable (a WebM made by "
+                      "`momentloop product`) shown as one scene, timed to the music")
+    make.add_argument("--product-background", type=Path, metavar="PHOTO", help="the photo behind the product "
+                      "(default: the calmest of the photos)")
+
+    product = sub.add_parser("product", help="a 360° turntable (WebM with alpha) of a product, from photos "
+                             "around it or a video walking around it")
+    _product_options(product)
 
     demo = sub.add_parser("demo", help="make a video from the real photos that ship with scikit-image")
     _video_options(demo)
@@ -217,8 +227,18 @@ def _make(args: argparse.Namespace, paths: list[Path]) -> int:
     jobs = open_job_store(settings=settings)
     workers, limits = executor_limits(settings)
     executor = make_executor(settings=settings, store=store, workers=workers, limits=limits)
+    product, backdrop = getattr(args, "product", None), getattr(args, "product_background", None)
+    if backdrop is not None and product is None:
+        raise OptionError("--product-background needs --product")
+    if product is not None:
+        from functions.clips.product_scene import probe_turntable
+
+        if not product.is_file():
+            raise InputError(f"{product}: no such turntable file")
+        probe_turntable(product)  # one line on why it cannot be used, before any work starts
     request = MakeRequest(photos=paths, music=args.music, look=args.style, aspect=args.aspect,
-                          duration=args.duration, fps=args.fps, seed=args.seed)
+                          duration=args.duration, fps=args.fps, seed=args.seed, product=product,
+                          product_background=backdrop)
     if args.dry_run:
         return _dry_run(args=args, request=request, settings=settings, store=store, jobs=jobs, executor=executor)
     ledger = JobLedger(settings=settings, store=store, seed=args.seed)
@@ -302,6 +322,142 @@ def _summary(*, result: object, output: Path, seconds: float) -> None:
     )
 
 
+def _product_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="photos, a folder of photos, or one video")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.webm",
+                   help="where to write the turntable (VP9 WebM with alpha); its poster goes beside it")
+    p.add_argument("--preview", action="store_true", help="use the CPU point-splat preview renderer even on a GPU")
+    p.add_argument("--report", type=Path, metavar="FILE.json",
+                   help="write the registration figures and every registered photo's pose and intrinsics")
+    p.add_argument("--frames", type=_turn_frames, default=120, metavar="N", help="frames of the full turn "
+                   "(default 120: 4 s at 30 fps)")
+    p.add_argument("--fps", type=_fps, default=30, metavar="N", help="frames per second (12-60)")
+    p.add_argument("--size", type=_turn_size, default=(1080, 1080), metavar="WxH",
+                   help="turntable size, even numbers (default 1080x1080; one number: a square)")
+    p.add_argument("--method", default="splatfacto", choices=["splatfacto", "nerfacto"],
+                   help="nerfstudio method when a GPU renders (default splatfacto)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="variation seed")
+
+
+def _turn_frames(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 2 <= value <= 1440:
+        raise argparse.ArgumentTypeError(f"frames must be between 2 and 1440, got {text}")
+    return value
+
+
+def _turn_size(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    try:
+        width, height = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (0, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size like 1080x1080: {text!r}") from None
+    if not (64 <= width <= 4096 and 64 <= height <= 4096) or width % 2 or height % 2:
+        raise argparse.ArgumentTypeError(f"a size is two even numbers from 64 to 4096, got {text}")
+    return width, height
+
+
+class PhaseBars:
+    """One progress bar per phase of a stage whose messages read "<phase>: <what>" (the product stage)."""
+
+    def __init__(self, progress: Progress, *, phases: dict[str, str], to_phase_percent: Any) -> None:
+        self.progress = progress
+        self.phases = phases
+        self.to_phase_percent = to_phase_percent
+        self.tasks: dict[str, TaskID] = {}
+        self.current: str | None = None
+
+    def __call__(self, *, percent: float | None = None, message: str = "") -> None:
+        phase, _, detail = message.partition(": ")
+        if phase not in self.phases:
+            return
+        if self.current is not None and self.current != phase:
+            self.progress.update(self.tasks[self.current], completed=100)
+        self.current = phase
+        title = self.phases[phase]
+        if phase not in self.tasks:
+            self.tasks[phase] = self.progress.add_task(title, total=100)
+        update: dict[str, Any] = {"description": f"{title} ({detail})" if detail else title}
+        if percent is not None:
+            update["completed"] = self.to_phase_percent(phase=phase, percent=percent)
+        self.progress.update(self.tasks[phase], **update)
+
+
+PRODUCT_PHASES = {
+    "frames": "read photos",
+    "poses": "place cameras (COLMAP)",
+    "dataset": "dataset and orbit",
+    "train": "train (GPU)",
+    "render": "render turntable",
+    "encode": "encode",
+}
+
+
+def _product(args: argparse.Namespace) -> int:
+    from functions.pipeline.backends import open_store
+    from functions.pipeline.ingest import expand_photo_paths, ingest_file, ingest_photos
+    from functions.product.poses import RESHOOT_HINT
+    from functions.product.stage import phase_percent, product_report, run_product
+    from functions.product.video import VIDEO_SUFFIXES
+    from shared.models import PhotoSource, ProductRequest
+    from shared.settings import Settings
+
+    if args.output.suffix.lower() != ".webm":
+        raise OptionError(f"the output must be a .webm file (VP9 with alpha), got {args.output.name}")
+    videos = [p for p in args.paths if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
+    if videos and len(args.paths) > 1:
+        raise OptionError("give either one video or photos, not both")
+    if not args.verbose:
+        with contextlib.suppress(ImportError):
+            import pycolmap
+
+            # COLMAP's own log lines (even its errors, which come back as our one-line reason) would bury the bars
+            pycolmap.logging.minloglevel = 3
+    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    store = open_store(settings=settings)
+    width, height = args.size
+    common: dict[str, Any] = {"frames": args.frames, "fps": args.fps, "width": width, "height": height,
+                              "renderer": "preview" if args.preview else "auto", "method": args.method,
+                              "seed": args.seed}
+    if videos:
+        video = PhotoSource(key=ingest_file(store=store, path=videos[0]), name=videos[0].name, index=0)
+        request = ProductRequest(video=video, **common)
+    else:
+        photos = expand_photo_paths(args.paths)
+        if len(photos) < 3:
+            raise InputError(f"only {len(photos)} photo(s) given; a turntable needs 20 or more around the object",
+                             hint=RESHOOT_HINT)
+        request = ProductRequest(photos=ingest_photos(store=store, paths=photos), **common)
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal) as progress:
+        result = run_product(request=request, store=store,
+                             report=PhaseBars(progress, phases=PRODUCT_PHASES, to_phase_percent=phase_percent))
+    with store.local_path(result.turntable_key) as clip:
+        _copy_out(clip, args.output)
+    poster = args.output.with_name(f"{args.output.stem}-poster.png")
+    with store.local_path(result.poster_key) as image:
+        _copy_out(image, poster)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        document = product_report(result=result, turntable=args.output, poster=poster)
+        args.report.write_text(json.dumps(document, indent=1))
+    for r in result.rejected:
+        err.print(f"[yellow]skipped {r.name}: {r.reason.removeprefix(r.name + ': ')}[/]")
+    reg = result.registration
+    quality = "PREVIEW quality (CPU point splats)" if result.preview else f"{result.method} on GPU"
+    out.print(
+        f"{args.output}: {result.frames} frames {result.width}x{result.height} {result.fps} fps with alpha, "
+        f"{quality}; {reg.registered_images}/{reg.total_images} photos placed, {reg.points} points, "
+        f"reprojection {reg.mean_reprojection_error_px:.2f} px; {time.perf_counter() - started:.1f} s",
+        markup=False,
+    )
+    return 0
+
+
 def _styles() -> int:
     from functions.style import list_looks
 
@@ -369,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "users":
             return _users(args)
+        if args.command == "product":
+            return _product(args)
         if args.command == "demo":
             photos = demo_photos()
             if not photos:

@@ -3,7 +3,13 @@
 Jobs are rows in the job store before they run, so nothing is lost when the process dies: on start,
 jobs left `queued` or `running` are queued again, and the content-addressed cache makes every item
 that had finished a cache hit. A cancel stops a job between items; a shutdown does the same but puts
-the job back in the queue for the next start."""
+the job back in the queue for the next start.
+
+Several replicas may share one job store (PostgreSQL). A replica runs a job only while it holds the
+job's lease (api/leases.py): it claims the job before queueing it, a heartbeat renews the leases of
+all the jobs it holds, and it releases each one when done. The same heartbeat looks for unfinished
+jobs nobody holds (their replica died: its lease ran out) and takes them over, with a `resumed by
+<replica>` event. A replica whose lease was lost stops that job at once and writes nothing more."""
 
 from __future__ import annotations
 
@@ -19,7 +25,10 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from api.files import stored_size
+from api.leases import FencedJobStore, HeldLease, died_on_this_host, replica_name, runner_stopped
 from api.media import window_waveform
+from api.product_job import STAGE as PRODUCT_STAGE
+from api.product_job import ModalProductBackend, ProductJobParams, ProductProgress, run_product_job
 from api.settings import ServerSettings
 from api.storyboard import fingerprint
 from functions.pipeline.backends import ScaleSettings, make_executor
@@ -29,20 +38,21 @@ from functions.pipeline.runner import (
     MusicInput,
     Pipeline,
     Prepared,
+    ProductSource,
     StopFlag,
     VideoOptions,
 )
 from functions.providers_common.keys import executor_limits
 from shared.errors import MomentLoopError
-from shared.jobs import JobStore
-from shared.models import EventType, JobRecord, JobStatus, PhotoSource, ProgressEvent, ScenePlan
-from shared.projects import AssetRecord, ExportRecord, PlanRecord, ProjectRecord, ProjectStore
+from shared.jobs import UNFINISHED, JobLease, JobLeases, JobStore, LeaseLostError
+from shared.models import EventType, JobRecord, JobStatus, PhotoSource, ProductResult, ProgressEvent, ScenePlan
+from shared.projects import AssetRecord, ExportRecord, PlanRecord, ProductRecord, ProjectRecord, ProjectStore
 from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
 
-JobKind = Literal["plan", "render", "render_scene"]
-JOB_KINDS: tuple[JobKind, ...] = ("plan", "render", "render_scene")
+JobKind = Literal["plan", "render", "render_scene", "product"]
+JOB_KINDS: tuple[JobKind, ...] = ("plan", "render", "render_scene", "product")
 
 
 class ProjectChangedError(MomentLoopError):
@@ -53,7 +63,9 @@ class ProjectChangedError(MomentLoopError):
                          hint="make the storyboard again")
 
 
-class ListableJobStore(JobStore, Protocol):
+class ListableJobStore(JobStore, JobLeases, Protocol):
+    """What the runner needs of a job store: the jobs, their leases, and the unfinished ones listed."""
+
     def list_jobs(self, *, statuses: Sequence[JobStatus] | None = None) -> list[JobRecord]: ...
 
 
@@ -71,8 +83,8 @@ class NotifyingJobStore:
         return self.inner.get_job(job_id)
 
     def set_status(self, job_id: str, *, status: JobStatus, result: dict[str, Any] | None = None,
-                   error: str | None = None) -> None:
-        self.inner.set_status(job_id, status=status, result=result, error=error)
+                   error: str | None = None, lease_owner: str | None = None) -> None:
+        self.inner.set_status(job_id, status=status, result=result, error=error, lease_owner=lease_owner)
         self.notify(job_id)
 
     def append_event(self, job_id: str, *, type: EventType, **fields: Any) -> ProgressEvent:
@@ -85,6 +97,18 @@ class NotifyingJobStore:
 
     def list_jobs(self, *, statuses: Sequence[JobStatus] | None = None) -> list[JobRecord]:
         return self.inner.list_jobs(statuses=statuses)
+
+    def claim(self, job_id: str, *, owner: str, lease_seconds: float, take_from: str | None = None) -> bool:
+        return self.inner.claim(job_id, owner=owner, lease_seconds=lease_seconds, take_from=take_from)
+
+    def renew(self, job_id: str, *, owner: str, lease_seconds: float) -> bool:
+        return self.inner.renew(job_id, owner=owner, lease_seconds=lease_seconds)
+
+    def release(self, job_id: str, *, owner: str) -> bool:
+        return self.inner.release(job_id, owner=owner)
+
+    def lease(self, job_id: str) -> JobLease | None:
+        return self.inner.lease(job_id)
 
 
 class ProjectJobParams(BaseModel):
@@ -99,10 +123,17 @@ class ProjectJobParams(BaseModel):
     fingerprint: str
     plan: ScenePlan | None = None
     scene: int | None = None
+    product: ProductSource | None = None
+    """The project's product turntable: one scene of the plan is its product shot (`make --product`)."""
+
+
+def product_source(product: ProductRecord) -> ProductSource:
+    return ProductSource(key=product.turntable_key, name=f"product-{product.id[:8]}.webm", frames=product.frames,
+                         duration=product.duration)
 
 
 def job_params(*, project: ProjectRecord, assets: list[AssetRecord], plan: ScenePlan | None = None,
-               scene: int | None = None) -> ProjectJobParams:
+               scene: int | None = None, product: ProductRecord | None = None) -> ProjectJobParams:
     photos = [a for a in assets if a.kind == "photo"]
     song = next((a for a in assets if a.kind == "music"), None)
     return ProjectJobParams(
@@ -115,27 +146,40 @@ def job_params(*, project: ProjectRecord, assets: list[AssetRecord], plan: Scene
         fingerprint=fingerprint(project=project, assets=assets),
         plan=plan,
         scene=scene,
+        product=product_source(product) if product is not None else None,
     )
 
 
 @dataclass
 class _Slot:
+    lease: HeldLease
     stop: StopFlag = field(default_factory=StopFlag)
     started: bool = False
 
 
 class JobRunner:
     def __init__(self, *, settings: ServerSettings, scale: ScaleSettings, artifacts: ArtifactStore,
-                 jobs: NotifyingJobStore, projects: ProjectStore) -> None:
+                 jobs: NotifyingJobStore, projects: ProjectStore,
+                 product_backend: Callable[..., ModalProductBackend] | None = None) -> None:
         self.settings = settings
+        self.product_backend = product_backend
+        """The Modal product functions (api/product_job.py); tests give in-process ones."""
         self.scale = scale
         self.artifacts = artifacts
         self.jobs = jobs
         self.projects = projects
+        self.owner = replica_name()
+        """This replica's name in the leases it holds and the events it writes when it takes a job over."""
+        # A SQLite file is shared only on one host, where a dead predecessor's jobs need not wait out
+        # their leases; PostgreSQL replicas run on many hosts, where only the lease's expiry tells.
+        self._same_host_only = scale.database_url is None
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._slots: dict[str, _Slot] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._draining = threading.Event()  # stopping: no new job is taken; held leases are still renewed
+        self._closing = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -146,8 +190,11 @@ class JobRunner:
             t = threading.Thread(target=self._worker, name=f"ml-job-{n}", daemon=True)
             t.start()
             self._threads.append(t)
+        self._heartbeat = threading.Thread(target=self._beat, name="ml-job-leases", daemon=True)
+        self._heartbeat.start()
 
     def stop(self) -> None:
+        self._draining.set()  # what this replica lets go of now is for the others to take
         with self._lock:
             for slot in self._slots.values():
                 slot.stop.request("shutdown")
@@ -156,34 +203,110 @@ class JobRunner:
         deadline = time.monotonic() + self.settings.shutdown_grace_seconds
         for t in self._threads:
             t.join(timeout=max(0.0, deadline - time.monotonic()))
+        # The heartbeat goes last: a job still finishing its item keeps its lease until the process ends
+        # (then it runs out, and another replica resumes the job).
+        self._closing.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=max(1.0, deadline - time.monotonic()))
+        runner_stopped(self.owner)
 
     def resume_interrupted(self) -> list[str]:
-        """Queue again the jobs a previous process left unfinished (killed, or stopped mid-job)."""
-        pending = self.jobs.list_jobs(statuses=["queued", "running"])
-        ours = {link.job_id for link in self.projects.job_links([j.id for j in pending])}
+        """At start: take over the unfinished jobs nobody holds, left by a process that was killed or
+        stopped mid-job (this one before a restart, another replica, or a version without leases)."""
+        return self._take_over(unclaimed_too=True)
+
+    def take_over_expired(self) -> list[str]:
+        """Take over the unfinished jobs whose lease ran out: their replica died or stopped with them.
+        A job nobody ever claimed is left alone here: whoever made it is about to claim it."""
+        return self._take_over(unclaimed_too=False)
+
+    def _take_over(self, *, unclaimed_too: bool) -> list[str]:
+        pending = self.jobs.list_jobs(statuses=list(UNFINISHED))
+        with self._lock:
+            pending = [job for job in pending if job.id not in self._slots]
+        ours = {link.job_id for link in self.projects.job_links([j.id for j in pending])} if pending else set()
         resumed = []
         for job in pending:
             if job.kind not in JOB_KINDS or job.id not in ours:
                 continue
-            if job.status == "running":
-                self.jobs.append_event(job.id, type="log", status="resumed",
-                                       message="the server restarted; resuming (finished work is reused)")
-            self.submit(job.id)
-            resumed.append(job.id)
+            held = self.jobs.lease(job.id)
+            take_from = self._dead_owner(held)
+            if held is None and not unclaimed_too:
+                continue
+            if held is not None and not held.expired and take_from is None:
+                continue  # held by a live owner: the claim would refuse it (asking costs a write)
+            if self._take(job.id, take_from=take_from, resumed=True):
+                resumed.append(job.id)
         return resumed
+
+    def _dead_owner(self, held: JobLease | None) -> str | None:
+        """The lease holder, when it is certainly dead before its lease runs out (SQLite only)."""
+        if not self._same_host_only or held is None or held.expired or held.owner == self.owner:
+            return None
+        return held.owner if died_on_this_host(held.owner) else None
+
+    def _beat(self) -> None:
+        """Renew the leases of the jobs this replica holds; take over the jobs whose owner died."""
+        while not self._closing.wait(self.settings.job_heartbeat_seconds):
+            try:
+                self._renew_leases()
+                if not self._draining.is_set():
+                    taken = self.take_over_expired()
+                    if taken:
+                        log.info("%s took over %d job(s) whose owner stopped", self.owner, len(taken))
+            except Exception:  # a database hiccup: try again next beat; the fences hold meanwhile
+                log.exception("job lease heartbeat failed")
+
+    def _renew_leases(self) -> None:
+        with self._lock:
+            held = [(job_id, slot) for job_id, slot in self._slots.items()
+                    if not slot.lease.lost and not slot.lease.finishing]
+        for job_id, slot in held:
+            asked_at = time.monotonic()
+            if self.jobs.renew(job_id, owner=self.owner, lease_seconds=self.settings.job_lease_seconds):
+                slot.lease.renewed(asked_at=asked_at, lease_seconds=self.settings.job_lease_seconds)
+            elif not slot.lease.finishing:
+                # Taken over (our lease ran out) or cancelled by another replica: stop writing, stop working.
+                log.warning("%s lost the lease of job %s; stopping it here", self.owner, job_id)
+                slot.lease.lose()
+                slot.stop.request("shutdown")
 
     # ------------------------------------------------------------------ requests
 
     def is_active(self, job_id: str) -> bool:
-        with self._lock:
-            return job_id in self._slots
-
-    def submit(self, job_id: str) -> None:
+        """Queued or running here, or held by another replica whose lease has not run out."""
         with self._lock:
             if job_id in self._slots:
-                return
-            self._slots[job_id] = _Slot()
+                return True
+        held = self.jobs.lease(job_id)
+        return held is not None and not held.expired
+
+    def submit(self, job_id: str) -> bool:
+        """Claim the job and queue it. False when another replica holds it (it runs there)."""
+        return self._take(job_id, take_from=None, resumed=False)
+
+    def _take(self, job_id: str, *, take_from: str | None, resumed: bool) -> bool:
+        with self._lock:
+            if job_id in self._slots:
+                return True
+        lease_seconds = self.settings.job_lease_seconds
+        asked_at = time.monotonic()
+        if not self.jobs.claim(job_id, owner=self.owner, lease_seconds=lease_seconds, take_from=take_from):
+            return False
+        if self._draining.is_set():
+            return True  # held but never run here: its lease runs out, and a live replica takes it
+        lease = HeldLease(job_id=job_id, owner=self.owner, valid_until=asked_at + lease_seconds)
+        with self._lock:
+            if job_id in self._slots:  # queued meanwhile by another thread of this replica
+                return True
+            self._slots[job_id] = _Slot(lease=lease)
+        if resumed:
+            self.jobs.append_event(
+                job_id, type="log", status="resumed",
+                message=f"resumed by {self.owner}: the server running it stopped or restarted; "
+                        "finished work is reused")
         self._queue.put(job_id)
+        return True
 
     def cancel(self, job_id: str) -> None:
         """Stop the job between items (or at once, if it has not started) and mark it cancelled."""
@@ -209,24 +332,46 @@ class JobRunner:
                 return
             with self._lock:
                 slot = self._slots.get(job_id)
-                if slot is None or slot.stop.is_set():
-                    self._slots.pop(job_id, None)
-                    continue
-                slot.started = True
+                skip = slot is None or slot.stop.is_set() or slot.lease.lost
+                if slot is not None and not skip:
+                    slot.started = True
+            if slot is None:
+                continue
+            if skip:
+                self._let_go(job_id=job_id, slot=slot)
+                continue
             try:
-                self._run(job_id=job_id, stop=slot.stop)
+                self._run(job_id=job_id, slot=slot)
             except JobStoppedError:
                 pass
+            except LeaseLostError as exc:
+                log.warning("%s", exc)
             except MomentLoopError as exc:
                 log.info("job %s failed: %s", job_id, exc)
             except Exception:
                 log.exception("job %s failed", job_id)
             finally:
-                with self._lock:
-                    self._slots.pop(job_id, None)
+                self._let_go(job_id=job_id, slot=slot)
 
-    def _run(self, *, job_id: str, stop: StopFlag) -> None:
+    def _let_go(self, *, job_id: str, slot: _Slot) -> None:
+        """Release the job's lease (anyone may take it now) and forget it. A lost lease is not ours to
+        release; nor is the lease of a job stopped because this replica is stopping: it runs out, and
+        another replica takes the job over (as one whose replica died)."""
+        try:
+            if not slot.lease.lost and (slot.lease.finishing or not self._draining.is_set()):
+                self.jobs.release(job_id, owner=self.owner)
+        except Exception:  # its lease runs out by itself
+            log.exception("could not release job %s", job_id)
+        finally:
+            with self._lock:
+                self._slots.pop(job_id, None)
+
+    def _run(self, *, job_id: str, slot: _Slot) -> None:
+        stop = slot.stop
         job = self.jobs.get_job(job_id)
+        if job.kind == "product":
+            self._run_product(job_id=job_id, params=ProductJobParams.model_validate(job.params), slot=slot)
+            return
         params = ProjectJobParams.model_validate(job.params)
         from functions.providers_common.ledger import JobLedger
 
@@ -236,13 +381,17 @@ class JobRunner:
                                  workers=workers, limits=limits)
         # The same budget and spend accounting as `momentloop make` (cloud providers only; local is free).
         ledger = JobLedger(settings=self.settings, store=self.artifacts, seed=params.options.seed)
-        pipeline = Pipeline(store=self.artifacts, jobs=self.jobs, executor=executor, settings=self.settings,
+        # Every write of this job goes through its lease: once lost, the job stops and writes nothing more.
+        jobs = FencedJobStore(self.jobs, lease=slot.lease)
+        pipeline = Pipeline(store=self.artifacts, jobs=jobs, executor=executor, settings=self.settings,
                             stop=stop, ledger=ledger)
         if job.kind == "plan":
-            pipeline.execute(job_id=job_id, work=lambda: self._plan(pipeline=pipeline, params=params),
+            pipeline.execute(job_id=job_id, work=lambda: self._plan(pipeline=pipeline, params=params,
+                                                                    lease=slot.lease),
                              finish=_plan_summary)
         else:
-            pipeline.execute(job_id=job_id, work=lambda: self._render(pipeline=pipeline, params=params),
+            pipeline.execute(job_id=job_id, work=lambda: self._render(pipeline=pipeline, params=params,
+                                                                      lease=slot.lease),
                              finish=_render_summary)
 
     def _still_current(self, params: ProjectJobParams) -> bool:
@@ -258,17 +407,21 @@ class JobRunner:
             project_id=params.project_id, plan=plan, track=prepared.track, asset_ids=params.asset_ids,
             waveform=waveform, fingerprint=params.fingerprint, updated_at=datetime.now(UTC)))
 
-    def _plan(self, *, pipeline: Pipeline, params: ProjectJobParams) -> Prepared:
-        prepared = pipeline.prepare(sources=params.sources, music=params.music, options=params.options)
+    def _plan(self, *, pipeline: Pipeline, params: ProjectJobParams, lease: HeldLease) -> Prepared:
+        prepared = pipeline.prepare(sources=params.sources, music=params.music, options=params.options,
+                                    product=params.product)
         if not self._still_current(params):
             raise ProjectChangedError()
+        lease.check()  # the project's records, too, are written only by the job's holder
         self._save_plan(params=params, prepared=prepared)
         return prepared
 
-    def _render(self, *, pipeline: Pipeline, params: ProjectJobParams) -> tuple[MakeResult, ExportRecord]:
+    def _render(self, *, pipeline: Pipeline, params: ProjectJobParams,
+                lease: HeldLease) -> tuple[MakeResult, ExportRecord]:
         prepared = pipeline.prepare(sources=params.sources, music=params.music, options=params.options,
-                                    plan=params.plan)
+                                    plan=params.plan, product=params.product)
         clips, video = pipeline.render(plan=prepared.plan, track=prepared.track, seed=params.options.seed)
+        lease.check()  # the project's records, too, are written only by the job's holder
         if params.plan is None and self._still_current(params):
             self._save_plan(params=params, prepared=prepared)
         existing = self.projects.export_for_job(job_id=pipeline.job_id)
@@ -283,6 +436,56 @@ class JobRunner:
                             rejected=prepared.rejected, stats=list(pipeline.stats.values()),
                             spend_usd=pipeline.ledger.spent if pipeline.ledger is not None else 0.0)
         return result, export
+
+
+    # ------------------------------------------------------------------ product turntables
+
+    def _run_product(self, *, job_id: str, params: ProductJobParams, slot: _Slot) -> None:
+        from functions.pipeline.executor import LocalExecutor
+
+        jobs = FencedJobStore(self.jobs, lease=slot.lease)
+        # The pipeline only runs the job here (status, terminal event, failure with its hint); the
+        # product stage has its own pieces, so no executor work goes through it.
+        pipeline = Pipeline(store=self.artifacts, jobs=jobs, executor=LocalExecutor(store=self.artifacts, workers=1),
+                            settings=self.settings, stop=slot.stop)
+        pipeline.execute(job_id=job_id, work=lambda: self._product(pipeline=pipeline, params=params, slot=slot),
+                         finish=_product_summary)
+
+    def _product(self, *, pipeline: Pipeline, params: ProductJobParams,
+                 slot: _Slot) -> tuple[ProductResult, ProductRecord]:
+        pipeline.emit("stage", stage=PRODUCT_STAGE, status="running", percent=0.0, total=1,
+                      message=f"{len(params.request.photos)} photos around the product")
+        progress = ProductProgress(emit=pipeline.emit, stop=slot.stop)
+        result = run_product_job(request=params.request, settings=self.settings, store=self.artifacts,
+                                 progress=progress, stop=slot.stop, backend=self.product_backend)
+        slot.lease.check()  # the project's records, too, are written only by the job's holder
+        product = self.projects.product_for_job(job_id=pipeline.job_id)
+        if product is None or product.turntable_key != result.turntable_key:
+            product = self.projects.add_product(
+                project_id=params.project_id, job_id=pipeline.job_id, turntable_key=result.turntable_key,
+                poster_key=result.poster_key, frames=result.frames, fps=result.fps, width=result.width,
+                height=result.height, duration=result.duration, renderer=result.renderer,
+                size_bytes=stored_size(store=self.artifacts, key=result.turntable_key))
+        if params.use:
+            # The storyboard was laid out without this product shot: like a change of photos, it goes.
+            self.projects.use_product(project_id=params.project_id, product_id=product.id)
+            self.projects.delete_plan(project_id=params.project_id)
+        for r in result.rejected:
+            pipeline.emit("log", stage=PRODUCT_STAGE, item=r.name, status="skipped", message=f"skipped {r.reason}")
+        pipeline.emit("stage", stage=PRODUCT_STAGE, status="done", percent=100.0)
+        return result, product
+
+
+def _product_summary(value: tuple[ProductResult, ProductRecord]) -> tuple[dict[str, object], str]:
+    result, product = value
+    reg = result.registration
+    quality = "preview quality (CPU point splats)" if result.preview else f"{result.method} on GPU"
+    return (
+        {"product_id": product.id, "turntable_key": result.turntable_key, "poster_key": result.poster_key,
+         "registered": reg.registered_images, "photos": reg.total_images, "preview": result.preview},
+        f"turntable: {result.frames} frames {result.width}x{result.height}, {quality}; "
+        f"{reg.registered_images}/{reg.total_images} photos placed",
+    )
 
 
 def _plan_summary(prepared: Prepared) -> tuple[dict[str, object], str]:

@@ -114,6 +114,8 @@ class ProjectPublic(BaseModel):
     updated_at: datetime
     photo_count: int
     music: AssetPublic | None
+    product: ProductPublic | None = Field(
+        default=None, description="The product turntable the video shows as its product shot, if any.")
 
 
 # ---------------------------------------------------------------- looks
@@ -134,6 +136,8 @@ class PreviewPublic(BaseModel):
 
 class ScenePublic(BaseModel):
     index: int
+    kind: Literal["photo", "product"] = Field(
+        default="photo", description="product: the project's product turntable over the photo.")
     asset_id: str | None = Field(description="The photo asset shown; null if it was deleted since planning.")
     photo: str
     start: float = Field(description="Seconds on the video timeline (a beat).")
@@ -174,13 +178,14 @@ class SceneOrder(In):
 class JobPublic(BaseModel):
     id: str
     project_id: str
-    kind: Literal["plan", "render", "render_scene"]
+    kind: Literal["plan", "render", "render_scene", "product"]
     status: JobStatus
     error: str | None
     hint: str | None
     created_at: datetime
     updated_at: datetime
     export_id: str | None
+    product_id: str | None = Field(default=None, description="The turntable a finished `product` job made.")
 
 
 class ExportPublic(BaseModel):
@@ -193,3 +198,43 @@ class ExportPublic(BaseModel):
     created_at: datetime
     video_url: str
     poster_url: str | None
+
+
+# ---------------------------------------------------------------- product turntables
+
+
+Even = Annotated[int, Field(ge=64, le=2048, multiple_of=2)]
+
+
+class ProductCreate(In):
+    asset_ids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
+        min_length=3, max_length=200, description="Photos of the project taken around the product, any order.")
+    preview: bool = Field(default=False, description="The CPU point-splat preview even where a GPU could train.")
+    frames: int = Field(default=120, ge=8, le=1440, description="Frames of the full turn.")
+    fps: Fps = 30
+    size: Even = Field(default=1080, description="Width and height of the (square) turntable, pixels.")
+    use: bool = Field(default=True, description="Show it in the project's video once it is made.")
+
+
+class ProductUse(In):
+    product_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class ProductPublic(BaseModel):
+    id: str
+    job_id: str
+    frames: int
+    fps: int
+    width: int
+    height: int
+    duration: float = Field(description="Seconds of one full turn.")
+    renderer: str = Field(description="preview (CPU point splats, not final quality) or nerf (GPU).")
+    preview: bool
+    size_bytes: int
+    created_at: datetime
+    video_url: str = Field(description="VP9 WebM with alpha; HTTP Range supported.")
+    poster_url: str = Field(description="RGBA PNG of the first frame.")
+    in_use: bool = Field(description="The project's video shows it as its product shot.")
+
+
+ProjectPublic.model_rebuild()  # its `product` field names ProductPublic, defined after it

@@ -88,7 +88,29 @@ CREATE TABLE IF NOT EXISTS exports (
     created_at   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS exports_by_project ON exports (project_id, created_at);
+CREATE TABLE IF NOT EXISTS products (
+    id             TEXT PRIMARY KEY,
+    project_id     TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    job_id         TEXT NOT NULL,
+    turntable_key  TEXT NOT NULL,
+    poster_key     TEXT NOT NULL,
+    frames         INTEGER NOT NULL,
+    fps            INTEGER NOT NULL,
+    width          INTEGER NOT NULL,
+    height         INTEGER NOT NULL,
+    duration       REAL NOT NULL,
+    renderer       TEXT NOT NULL,
+    size_bytes     INTEGER NOT NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS products_by_project ON products (project_id, created_at);
+CREATE TABLE IF NOT EXISTS project_products (
+    project_id  TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    product_id  TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE
+);
 """
+# The product tables came after the first databases: being new tables, CREATE TABLE IF NOT EXISTS (run at
+# every open) is their migration; no existing table changed.
 
 AssetKind = Literal["photo", "music"]
 
@@ -177,6 +199,24 @@ class ExportRecord(BaseModel):
     created_at: datetime
 
 
+class ProductRecord(BaseModel):
+    """A project's product turntable (issue 6): VP9 WebM with alpha and its PNG poster, in the store."""
+
+    id: str
+    project_id: str
+    job_id: str
+    turntable_key: str
+    poster_key: str
+    frames: int
+    fps: int
+    width: int
+    height: int
+    duration: float
+    renderer: str = Field(description="preview (CPU point splats) or nerf (nerfstudio on a GPU).")
+    size_bytes: int
+    created_at: datetime
+
+
 class ProjectStore(Protocol):
     def add_user(self, *, name: str) -> tuple[UserRecord, str]: ...
     def list_users(self) -> list[UserRecord]: ...
@@ -217,6 +257,15 @@ class ProjectStore(Protocol):
     def get_export(self, *, user_id: str, export_id: str) -> ExportRecord: ...
     def export_for_job(self, *, job_id: str) -> ExportRecord | None: ...
 
+    def add_product(self, *, project_id: str, job_id: str, turntable_key: str, poster_key: str, frames: int,
+                    fps: int, width: int, height: int, duration: float, renderer: str,
+                    size_bytes: int) -> ProductRecord: ...
+    def list_products(self, *, project_id: str) -> list[ProductRecord]: ...
+    def get_product(self, *, user_id: str, product_id: str) -> ProductRecord: ...
+    def product_for_job(self, *, job_id: str) -> ProductRecord | None: ...
+    def project_product(self, *, project_id: str) -> ProductRecord | None: ...
+    def use_product(self, *, project_id: str, product_id: str | None) -> None: ...
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -236,6 +285,8 @@ _PROJECT_COLS = "id, user_id, name, look, aspect, duration, fps, created_at, upd
 _ASSET_COLS = ("id, project_id, kind, name, position, key, thumb_key, preview_key, width, height, duration, "
                "size_bytes, created_at")
 _EXPORT_COLS = "id, project_id, job_id, video_key, poster_key, duration, width, height, size_bytes, created_at"
+_PRODUCT_COLS = ("id, project_id, job_id, turntable_key, poster_key, frames, fps, width, height, duration, renderer, "
+                 "size_bytes, created_at")
 _PROJECT_FIELDS = frozenset({"name", "look", "aspect", "duration", "fps"})
 
 
@@ -249,6 +300,10 @@ def _asset(row: Sequence[Any]) -> AssetRecord:
 
 def _export(row: Sequence[Any]) -> ExportRecord:
     return ExportRecord(**dict(zip(_EXPORT_COLS.split(", "), row, strict=True)))
+
+
+def _product(row: Sequence[Any]) -> ProductRecord:
+    return ProductRecord(**dict(zip(_PRODUCT_COLS.split(", "), row, strict=True)))
 
 
 class SQLiteProjectStore:
@@ -520,3 +575,62 @@ class SQLiteProjectStore:
     def export_for_job(self, *, job_id: str) -> ExportRecord | None:
         row = self._conn().execute(f"SELECT {_EXPORT_COLS} FROM exports WHERE job_id=?", (job_id,)).fetchone()
         return _export(row) if row else None
+
+    # ------------------------------------------------------------------ product turntables
+
+    def add_product(self, *, project_id: str, job_id: str, turntable_key: str, poster_key: str, frames: int,
+                    fps: int, width: int, height: int, duration: float, renderer: str,
+                    size_bytes: int) -> ProductRecord:
+        record = ProductRecord(id=new_id(), project_id=project_id, job_id=job_id, turntable_key=turntable_key,
+                               poster_key=poster_key, frames=frames, fps=fps, width=width, height=height,
+                               duration=duration, renderer=renderer, size_bytes=size_bytes, created_at=_now())
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM projects WHERE id=?", (project_id,)).fetchone() is None:
+                raise NotFoundError("project", project_id)
+            db.execute(f"INSERT INTO products ({_PRODUCT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       (record.id, project_id, job_id, turntable_key, poster_key, frames, fps, width, height,
+                        duration, renderer, size_bytes, record.created_at.isoformat()))
+        return record
+
+    def list_products(self, *, project_id: str) -> list[ProductRecord]:
+        rows = self._conn().execute(
+            f"SELECT {_PRODUCT_COLS} FROM products WHERE project_id=? ORDER BY created_at DESC, id DESC",
+            (project_id,),
+        ).fetchall()
+        return [_product(r) for r in rows]
+
+    def get_product(self, *, user_id: str, product_id: str) -> ProductRecord:
+        cols = ", ".join(f"t.{c}" for c in _PRODUCT_COLS.split(", "))
+        row = self._conn().execute(
+            f"SELECT {cols} FROM products t JOIN projects p ON p.id = t.project_id WHERE t.id=? AND p.user_id=?",
+            (product_id, user_id),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("product", product_id)
+        return _product(row)
+
+    def product_for_job(self, *, job_id: str) -> ProductRecord | None:
+        row = self._conn().execute(f"SELECT {_PRODUCT_COLS} FROM products WHERE job_id=?", (job_id,)).fetchone()
+        return _product(row) if row else None
+
+    def project_product(self, *, project_id: str) -> ProductRecord | None:
+        """The turntable the project's video shows as its product shot, if any."""
+        cols = ", ".join(f"t.{c}" for c in _PRODUCT_COLS.split(", "))
+        row = self._conn().execute(
+            f"SELECT {cols} FROM project_products u JOIN products t ON t.id = u.product_id WHERE u.project_id=?",
+            (project_id,),
+        ).fetchone()
+        return _product(row) if row else None
+
+    def use_product(self, *, project_id: str, product_id: str | None) -> None:
+        """Show `product_id` (one of the project's turntables) in the project's video; None: none."""
+        with self._tx() as db:
+            if product_id is None:
+                db.execute("DELETE FROM project_products WHERE project_id=?", (project_id,))
+                return
+            if db.execute("SELECT 1 FROM products WHERE id=? AND project_id=?",
+                          (product_id, project_id)).fetchone() is None:
+                raise NotFoundError("product", product_id)
+            db.execute("INSERT INTO project_products (project_id, product_id) VALUES (?,?) "
+                       "ON CONFLICT (project_id) DO UPDATE SET product_id=excluded.product_id",
+                       (project_id, product_id))

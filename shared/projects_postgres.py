@@ -20,6 +20,7 @@ from shared.postgres import open_pool
 from shared.projects import (
     _ASSET_COLS,
     _EXPORT_COLS,
+    _PRODUCT_COLS,
     _PROJECT_COLS,
     _PROJECT_FIELDS,
     AssetKind,
@@ -29,11 +30,13 @@ from shared.projects import (
     JobLink,
     NotFoundError,
     PlanRecord,
+    ProductRecord,
     ProjectRecord,
     UserRecord,
     _asset,
     _export,
     _now,
+    _product,
     _project,
     new_id,
     token_hash,
@@ -108,7 +111,29 @@ CREATE TABLE IF NOT EXISTS exports (
     created_at   TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX IF NOT EXISTS exports_by_project ON exports (project_id, created_at);
+CREATE TABLE IF NOT EXISTS products (
+    id             TEXT PRIMARY KEY,
+    project_id     TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    job_id         TEXT NOT NULL,
+    turntable_key  TEXT NOT NULL,
+    poster_key     TEXT NOT NULL,
+    frames         INTEGER NOT NULL,
+    fps            INTEGER NOT NULL,
+    width          INTEGER NOT NULL,
+    height         INTEGER NOT NULL,
+    duration       DOUBLE PRECISION NOT NULL,
+    renderer       TEXT NOT NULL,
+    size_bytes     BIGINT NOT NULL,
+    created_at     TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS products_by_project ON products (project_id, created_at);
+CREATE TABLE IF NOT EXISTS project_products (
+    project_id  TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    product_id  TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE
+);
 """
+# The product tables are new tables (no existing one changed): CREATE TABLE IF NOT EXISTS, run under the
+# schema lock at every start, is their migration for databases made before them.
 
 _SCHEMA_LOCK = 0x6D6C70726A  # any constant: serialises CREATE TABLE IF NOT EXISTS across processes
 
@@ -403,3 +428,57 @@ class PostgresProjectStore:
     def export_for_job(self, *, job_id: str) -> ExportRecord | None:
         row = self._one(f"SELECT {_EXPORT_COLS} FROM exports WHERE job_id=%s", (job_id,))
         return _export(row) if row else None
+
+    # ------------------------------------------------------------------ product turntables
+
+    def add_product(self, *, project_id: str, job_id: str, turntable_key: str, poster_key: str, frames: int,
+                    fps: int, width: int, height: int, duration: float, renderer: str,
+                    size_bytes: int) -> ProductRecord:
+        record = ProductRecord(id=new_id(), project_id=project_id, job_id=job_id, turntable_key=turntable_key,
+                               poster_key=poster_key, frames=frames, fps=fps, width=width, height=height,
+                               duration=duration, renderer=renderer, size_bytes=size_bytes, created_at=_now())
+        with self._tx() as db:
+            self._lock_project(db, project_id)
+            db.execute(f"INSERT INTO products ({_PRODUCT_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                       (record.id, project_id, job_id, turntable_key, poster_key, frames, fps, width, height,
+                        duration, renderer, size_bytes, record.created_at))
+        return record
+
+    def list_products(self, *, project_id: str) -> list[ProductRecord]:
+        rows = self._all(
+            f"SELECT {_PRODUCT_COLS} FROM products WHERE project_id=%s ORDER BY created_at DESC, id DESC",
+            (project_id,))
+        return [_product(r) for r in rows]
+
+    def get_product(self, *, user_id: str, product_id: str) -> ProductRecord:
+        cols = ", ".join(f"t.{c}" for c in _PRODUCT_COLS.split(", "))
+        row = self._one(
+            f"SELECT {cols} FROM products t JOIN projects p ON p.id = t.project_id WHERE t.id=%s AND p.user_id=%s",
+            (product_id, user_id))
+        if row is None:
+            raise NotFoundError("product", product_id)
+        return _product(row)
+
+    def product_for_job(self, *, job_id: str) -> ProductRecord | None:
+        row = self._one(f"SELECT {_PRODUCT_COLS} FROM products WHERE job_id=%s", (job_id,))
+        return _product(row) if row else None
+
+    def project_product(self, *, project_id: str) -> ProductRecord | None:
+        cols = ", ".join(f"t.{c}" for c in _PRODUCT_COLS.split(", "))
+        row = self._one(
+            f"SELECT {cols} FROM project_products u JOIN products t ON t.id = u.product_id WHERE u.project_id=%s",
+            (project_id,))
+        return _product(row) if row else None
+
+    def use_product(self, *, project_id: str, product_id: str | None) -> None:
+        with self._tx() as db:
+            self._lock_project(db, project_id)
+            if product_id is None:
+                db.execute("DELETE FROM project_products WHERE project_id=%s", (project_id,))
+                return
+            if db.execute("SELECT 1 FROM products WHERE id=%s AND project_id=%s",
+                          (product_id, project_id)).fetchone() is None:
+                raise NotFoundError("product", product_id)
+            db.execute("INSERT INTO project_products (project_id, product_id) VALUES (%s,%s) "
+                       "ON CONFLICT (project_id) DO UPDATE SET product_id=excluded.product_id",
+                       (project_id, product_id))

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,10 +44,14 @@ class Settings(BaseSettings):
     clip_provider: str = Field(default="local", description="Provider (or chain) for clips.")
     music_provider: str = Field(default="local", description="Provider (or chain) for generated music.")
     clip_preset: str = Field(
-        default="ultrafast", description="libx264 preset of intermediate clips (they are re-encoded once)."
+        default="ultrafast",
+        description="libx264 preset of intermediate clips: the heads and tails compose blends, and whole clips "
+        "rendered without the final settings (they are encoded again once).",
     )
     clip_crf: int = Field(default=12, ge=0, le=51, description="Quality of intermediate clips (lower: better).")
-    output_preset: str = Field(default="medium", description="libx264 preset of the final video.")
+    output_preset: str = Field(
+        default="medium", description="libx264 preset of the final video (scene bodies are encoded with it)."
+    )
     output_crf: int = Field(default=20, ge=0, le=51, description="Quality of the final video (lower: better).")
     target_lufs: float = Field(default=-14.0, description="Integrated loudness of the final soundtrack.")
     true_peak_db: float = Field(default=-1.5, description="True-peak ceiling (dBTP) of the soundtrack.")
@@ -82,6 +86,28 @@ class Settings(BaseSettings):
         default=0.2, ge=0, le=0.5,
         description="Share of slow-motion accepted to ask a video model for a shorter (cheaper) allowed length.",
     )
+    job_lease_seconds: float = Field(
+        default=30.0, gt=0,
+        description="How long a web replica's claim on a job lasts unless renewed: when the replica dies, "
+        "another one takes the job over after this long.",
+    )
+    job_heartbeat_seconds: float = Field(
+        default=10.0, gt=0,
+        description="How often a web replica renews the leases of its jobs and looks for jobs whose owner died "
+        "(shorter than job_lease_seconds).",
+    )
+    web_max_containers: int = Field(
+        default=10, ge=1,
+        description="Most web containers Modal may run when the stores are shared (S3 + PostgreSQL); a "
+        "deployment on the Volume + SQLite always runs one.",
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        if self.job_heartbeat_seconds >= self.job_lease_seconds:
+            raise ValueError("job_heartbeat_seconds must be shorter than job_lease_seconds, or leases run out "
+                             "between two renewals")
+        return self
 
     @property
     def artifacts_dir(self) -> Path:

@@ -91,6 +91,7 @@ def test_every_stage_is_a_cpu_function_with_the_volume_and_its_limits(modal_app:
     assert web.web_info is not None, "the FastAPI app is served as an ASGI web endpoint"
     assert web.concurrency_info is not None and web.concurrency_info.max_inputs >= 50, "SSE streams share containers"
     assert modal_app.ARTIFACTS_PATH in web.volumes
+    assert modal_app.WEB_OPTIONS["max_containers"] == 1, "the Volume + SQLite: one web container, one database file"
     job = modal_app.make_video.info()
     assert job.max_retries is None and job.timeout >= 1800, "a job is resumed from the cache, never re-run blind"
     assert modal_app.GPU_STAGE["gpu"] == "T4" and modal_app.GPU_STAGE["image"] is modal_app.gpu_image
@@ -123,9 +124,21 @@ def test_secrets_gpu_and_settings_follow_the_deploying_machine(monkeypatch: pyte
     for fn in (m.make_video, m.web):
         assert named_secrets(fn) == {"momentloop-s3", "momentloop-postgres"}
     assert m.GPU_STAGE["gpu"] == "A10G"
+    assert m.WEB_OPTIONS["max_containers"] == 10, "S3 + PostgreSQL: web replicas share jobs by their leases"
     assert m.CONTAINER_ENV["MOMENTLOOP_STORE"] == "s3" and m.CONTAINER_ENV["MOMENTLOOP_CLIP_PROVIDER"] == "replicate"
     assert "MOMENTLOOP_WORKERS" not in m.CONTAINER_ENV and "MOMENTLOOP_DATA_DIR" not in m.CONTAINER_ENV
     assert m.JOB_ENV["MOMENTLOOP_EXECUTOR"] == "modal", "jobs started in the cloud fan out to the stage functions"
+
+
+@pytest.mark.parametrize(("env", "containers"), [
+    ({"MOMENTLOOP_STORE": "s3", "MOMENTLOOP_MODAL_SECRETS": "s3,postgres", "MOMENTLOOP_WEB_MAX_CONTAINERS": "4"}, 4),
+    ({"MOMENTLOOP_STORE": "s3", "MOMENTLOOP_MODAL_SECRETS": "s3", "MOMENTLOOP_WEB_MAX_CONTAINERS": "4"}, 1),
+    ({"MOMENTLOOP_MODAL_SECRETS": "postgres", "MOMENTLOOP_WEB_MAX_CONTAINERS": "4"}, 1),
+])
+def test_web_replicas_only_where_every_replica_shares_the_stores(monkeypatch: pytest.MonkeyPatch,
+                                                                 env: dict[str, str], containers: int) -> None:
+    m = fresh_import(monkeypatch, MOMENTLOOP_S3_BUCKET="videos", **env)
+    assert m.WEB_OPTIONS["max_containers"] == containers
 
 
 @pytest.mark.parametrize(("env", "message"), [
@@ -146,6 +159,7 @@ def test_stage_functions_run_locally_end_to_end(modal_app: Any, good_photos: lis
         AnalyzePhotoRequest,
         ClipRequest,
         ComposeRequest,
+        FinalEncoding,
         OutputSpec,
         PlanRequest,
         ScenePlan,
@@ -175,21 +189,25 @@ def test_stage_functions_run_locally_end_to_end(modal_app: Any, good_photos: lis
         for sc in plan.scenes
     }
     progress = InProcessChannel()
+    final = FinalEncoding(preset="veryfast", crf=23)  # scene bodies encoded in the clip containers
     clips = [
         unwrap(modal_app.clips.local(
             ClipRequest(image_key=styled[sc.image_key], scene=sc, output=plan.output, frames=w.frames,
-                        lead_in=w.lead_in, lead_out=w.lead_out).model_dump(), progress, sc.index))
+                        lead_in=w.lead_in, lead_out=w.lead_out, head_frames=2 * w.lead_in_frames,
+                        tail_frames=2 * w.lead_out_frames, final=final).model_dump(), progress, sc.index))
         for sc, w in zip(plan.scenes, clip_windows(plan=plan), strict=True)
     ]
     reported = progress.get_many(1000, block=False)
     assert {index for index, _, _ in reported} == {sc.index for sc in plan.scenes}, "each clip reports progress"
     assert all(0 <= percent <= 100 for _, percent, _ in reported)
     video = unwrap(modal_app.compose.local(
-        ComposeRequest(plan=plan, clips=clips, audio_key=track["audio_key"], preset="veryfast").model_dump()))
+        ComposeRequest(plan=plan, clips=clips, audio_key=track["audio_key"], preset=final.preset,
+                       crf=final.crf).model_dump()))
     with store.local_path(video["video_key"]) as path:
         info = probe(path)
     assert (info.width, info.height) == (320, 320)
     assert abs(info.duration - plan.output.duration) <= 1 / 24 + 1e-6
+    assert video["copied_frames"] == sum(c["frames"] - c["head_frames"] - c["tail_frames"] for c in clips)
 
 
 def test_a_bad_photo_comes_back_as_a_reason_not_an_exception_to_retry(modal_app: Any, bad_photos: list[Path]) -> None:

@@ -15,6 +15,7 @@ from api.schemas import JobPublic
 from api.state import AppState
 from api.storyboard import fingerprint
 from api.views import job_public
+from shared.models import ScenePlan
 from shared.projects import ProjectRecord
 
 router = APIRouter(tags=["jobs"], responses=error_responses(401, 404, 422))
@@ -26,9 +27,11 @@ def start_job(*, state: AppState, project: ProjectRecord, kind: JobKind, scene: 
     if not any(a.kind == "photo" for a in assets):
         raise http_error(409, "this project has no photos yet", hint="upload at least one photo first")
     plan = None
+    product = state.projects.project_product(project_id=project.id)
     if kind != "plan":
         record = state.projects.get_plan(project_id=project.id)
-        if record is not None and record.fingerprint == fingerprint(project=project, assets=assets):
+        if record is not None and record.fingerprint == fingerprint(project=project, assets=assets) \
+                and _product_key(record.plan) == (product.turntable_key if product else None):
             plan = record.plan
         if kind == "render_scene":
             if plan is None:
@@ -36,11 +39,17 @@ def start_job(*, state: AppState, project: ProjectRecord, kind: JobKind, scene: 
                                  hint="make the storyboard first")
             if scene is None or scene >= len(plan.scenes):
                 raise http_error(404, f"no scene {scene}: the storyboard has {len(plan.scenes)}")
-    params = job_params(project=project, assets=assets, plan=plan, scene=scene)
+    params = job_params(project=project, assets=assets, plan=plan, scene=scene, product=product)
     job = state.jobs.create_job(kind=kind, params=params.model_dump(mode="json"))
     link = state.projects.link_job(job_id=job.id, project_id=project.id, kind=kind)
     state.runner.submit(job.id)
     return job_public(link=link, job=job)
+
+
+def _product_key(plan: ScenePlan) -> str | None:
+    """The turntable a storyboard's product shot shows (a storyboard made before the product, or for
+    another one, is made again)."""
+    return next((sc.product_key for sc in plan.scenes if sc.kind == "product"), None)
 
 
 @router.post("/projects/{project_id}/render", status_code=202, responses=error_responses(409))

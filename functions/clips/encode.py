@@ -1,4 +1,5 @@
-"""Encoding an intermediate clip: raw YUV 4:2:0 frames piped to one libx264 encode.
+"""Encoding clip frames: raw YUV 4:2:0 frames piped to one libx264 encode, either as a high-quality
+intermediate (re-encoded by compose) or with the final video's settings (copied by compose).
 
 The command is built by a pure function (tests assert on it); `encode_frames` runs it. Frames arrive
 already as limited-range BT.601 YUV (see yuv.py, and why) and the stream is tagged so."""
@@ -15,10 +16,22 @@ import numpy as np
 
 from functions.clips.yuv import Planes
 from shared.errors import FFmpegError
+from shared.media import h264
 from shared.media.ffmpeg import ffmpeg_exe
+from shared.models import FinalEncoding
 
 
-def encode_args(*, dest: Path, width: int, height: int, fps: int, preset: str, crf: int) -> list[str]:
+def intermediate_codec(*, preset: str, crf: int) -> list[str]:
+    """Codec arguments of a clip compose will decode and encode again: fast, and close to lossless."""
+    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
+
+
+def final_codec(*, encoding: FinalEncoding, fps: int) -> list[str]:
+    """Codec arguments of a clip body compose copies into the final video (see shared/media/h264.py)."""
+    return [*h264.encoder_args(encoding=encoding, fps=fps), "-vf", h264.frame_tags_filter()]
+
+
+def encode_args(*, dest: Path, width: int, height: int, fps: int, codec: list[str]) -> list[str]:
     """ffmpeg arguments (without the executable) that read yuv420p frames on stdin and write an MP4."""
     return [
         "-hide_banner",
@@ -36,10 +49,7 @@ def encode_args(*, dest: Path, width: int, height: int, fps: int, preset: str, c
         "-framerate", str(fps),
         "-i", "pipe:0",
         "-an",
-        "-c:v", "libx264",
-        "-preset", preset,
-        "-crf", str(crf),
-        "-pix_fmt", "yuv420p",
+        *codec,
         "-movflags", "+faststart",
         "-f", "mp4",
         "-y",  # the store's temporary file already exists
@@ -47,13 +57,11 @@ def encode_args(*, dest: Path, width: int, height: int, fps: int, preset: str, c
     ]
 
 
-def encode_frames(
-    *, frames: Iterable[Planes], dest: Path, width: int, height: int, fps: int, preset: str, crf: int
-) -> int:
+def encode_frames(*, frames: Iterable[Planes], dest: Path, width: int, height: int, fps: int, codec: list[str]) -> int:
     """Encode `frames` (width x height YUV 4:2:0 planes) to `dest`; return how many were written.
 
     Raises FFmpegError (with the command and ffmpeg's stderr) when the encoder fails."""
-    cmd = [ffmpeg_exe(), *encode_args(dest=dest, width=width, height=height, fps=fps, preset=preset, crf=crf)]
+    cmd = [ffmpeg_exe(), *encode_args(dest=dest, width=width, height=height, fps=fps, codec=codec)]
     expected = ((height, width), (height // 2, width // 2), (height // 2, width // 2))
     written = 0
     # stderr goes to a file, not a pipe: a chatty ffmpeg can then never block on a full pipe while we

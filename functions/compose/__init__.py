@@ -1,4 +1,4 @@
-"""The compose stage: plan + clips + music -> the final MP4 in one ffmpeg filter graph, one encode."""
+"""The compose stage: plan + clips + music -> the final MP4, every frame encoded once (see stage.py)."""
 
 from functions.compose.stage import COMPOSE_VERSION, run_compose
 from functions.compose.timing import ClipWindow, clip_windows

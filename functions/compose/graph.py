@@ -1,15 +1,15 @@
-"""The compose command as a pure function: ComposeRequest + local paths + loudness measurement -> the ffmpeg
-arguments of the one encode. Nothing here runs ffmpeg, so tests can assert on what it builds."""
+"""The compose commands as pure functions: ComposeRequest + local paths -> the ffmpeg arguments of each
+segment's encode and of the final assembly. Nothing here runs ffmpeg, so tests can assert on what it
+builds. Graphs are built with ffmpeg-python."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import ffmpeg
-from ffmpeg.nodes import FilterableStream, FilterNode, Node
 from pydantic import Field
 
 from functions.compose.audio import (
@@ -20,29 +20,19 @@ from functions.compose.audio import (
     normalised,
     shaped_music,
 )
-from functions.compose.timing import ClipWindow, clip_windows
+from functions.compose.segments import Piece, Segment
+from functions.compose.timing import ClipWindow
 from shared.errors import StageError
-from shared.models import ClipResult, ComposeRequest, Frozen, OutputSpec
+from shared.media import h264
+from shared.models import ClipResult, FinalEncoding, Frozen, OutputSpec
 
 log = logging.getLogger(__name__)
 
 AUDIO_BITRATE = "192k"
-GOP_SECONDS = 2
-"""A keyframe every 2 s: quick seeking in players and editors at a small cost in size."""
 RETIME_TOLERANCE_FRAMES = 0.5
 """A clip shorter than its window by more than this is slowed to fit; less is padded by repeating its
 last frame."""
 RETIME_WARN_FACTOR = 1.5
-DECODER_THREADS = 1
-
-
-class Join(Frozen):
-    """How clip `index` joins the chain built from the clips before it."""
-
-    index: int = Field(ge=1)
-    kind: Literal["cut", "crossfade"]
-    offset: float = Field(ge=0, description="Seconds into the chain where this clip starts (xfade offset).")
-    duration: float = Field(ge=0, description="Seconds of blend (0 for a cut).")
 
 
 class ClipFit(Frozen):
@@ -53,69 +43,6 @@ class ClipFit(Frozen):
     window: float = Field(gt=0, description="Seconds the clip must last in the chain.")
     speed: float = Field(gt=0, description="Playback speed: below 1 slows a clip too short for its window.")
     scaled: bool = Field(description="Whether the clip's size differs from the output's and is cover-fitted.")
-
-
-class ComposeCommand(Frozen):
-    """The encode, ready to run: its arguments and the timing decisions behind them."""
-
-    args: list[str]
-    fits: list[ClipFit]
-    joins: list[Join]
-    duration: float = Field(description="Seconds of the output: total_frames / fps.")
-    total_frames: int
-
-
-class _SourceFilterNode(FilterNode):
-    """A filter with no input (ffmpeg-python's FilterNode insists on one): `movie` reads a file itself."""
-
-    def __init__(self, name: str, **kwargs: Any) -> None:
-        Node.__init__(
-            self, stream_spec=None, name=name, incoming_stream_types={FilterableStream},
-            outgoing_stream_type=FilterableStream, min_inputs=0, max_inputs=0, args=[], kwargs=kwargs,
-        )
-
-
-def _clip_sources(paths: Sequence[Path]) -> list[Any]:
-    """One video stream per clip, each decoded by a `movie` source inside the graph.
-
-    A `-i` input per clip would start every decoder at once, each filling its queues ahead of a graph
-    that reads the clips one after another (~1.5 GB for 30 clips at 1080x1920); a `movie` source
-    decodes only when its chain asks for frames, and never past the frame its `trim` ends on. One
-    decoding thread each: every finished clip keeps its decoder's frame pool to the end, so pools
-    stay small (decoding is far faster than the encode it feeds). The same file twice is split, as
-    ffmpeg-python would otherwise merge the two identical nodes."""
-    uses: dict[Path, int] = {}
-    for p in paths:
-        uses[p] = uses.get(p, 0) + 1
-    sources: dict[Path, Any] = {}
-    for p, n in uses.items():
-        movie = _SourceFilterNode("movie", filename=str(p), streams="dv", dec_threads=DECODER_THREADS).stream()
-        sources[p] = movie if n == 1 else movie.split()
-    taken: dict[Path, int] = {}
-    streams = []
-    for p in paths:
-        if uses[p] == 1:
-            streams.append(sources[p])
-        else:
-            streams.append(sources[p].stream(taken.get(p, 0)))
-            taken[p] = taken.get(p, 0) + 1
-    return streams
-
-
-def xfade_offsets(*, durations: Sequence[float], overlaps: Sequence[float]) -> list[float]:
-    """Where each clip after the first starts on the chained timeline.
-
-    durations[i] is clip i's real length; overlaps[i] the seconds clips i and i+1 share (0 at a cut).
-    Each offset is the chain's length so far minus the overlap with the next clip: this is xfade's
-    `offset`, and for a cut the point where concat appends."""
-    if len(overlaps) != max(0, len(durations) - 1):
-        raise ValueError(f"{len(durations)} clips need {max(0, len(durations) - 1)} overlaps, got {len(overlaps)}")
-    offsets = []
-    length = durations[0] if durations else 0.0
-    for duration, overlap in zip(durations[1:], overlaps, strict=True):
-        offsets.append(length - overlap)
-        length += duration - overlap
-    return offsets
 
 
 def fit_clip(*, clip: ClipResult, window: ClipWindow, output: OutputSpec) -> ClipFit:
@@ -149,93 +76,133 @@ def _fitted_video(stream: Any, *, fit: ClipFit, window: ClipWindow, output: Outp
     s = s.filter("tpad", stop_mode="clone", stop=-1)
     s = s.filter("trim", end_frame=window.frames)
     s = s.filter("setpts", "PTS-STARTPTS")
+    # Video models deliver BT.709 (or untagged) pictures; every frame of ours is BT.601 limited range
+    # (see shared/media/h264.py), so convert the matrix while scaling, not just the label.
+    colour = {"out_color_matrix": "bt601", "out_range": "tv"}
     if fit.scaled:
         s = s.filter("scale", output.width, output.height, force_original_aspect_ratio="increase",
-                     flags="lanczos")
+                     flags="lanczos", **colour)
         s = s.filter("crop", output.width, output.height)
-    s = s.filter("setsar", "1")
-    s = s.filter("format", "yuv420p")
+    else:
+        s = s.filter("scale", "iw", "ih", **colour)
+    return s
+
+
+class ClipFiles(Frozen):
+    """Local paths of one clip's files: its head, body and tail when it was written in parts, else the
+    whole clip as `body`."""
+
+    head: Path | None = None
+    body: Path
+    tail: Path | None = None
+
+
+def copyable(*, clip: ClipResult, piece: Piece, window: ClipWindow, output: OutputSpec,
+             encoding: FinalEncoding) -> bool:
+    """Whether `piece` is exactly the body of a clip already encoded with the final video's settings."""
+    return (
+        clip.final == encoding
+        and clip.frames == window.frames
+        and (clip.width, clip.height) == (output.width, output.height)
+        and abs(clip.fps - output.fps) < 1e-3
+        and (piece.start, piece.end) == (clip.head_frames, clip.frames - clip.tail_frames)
+    )
+
+
+def _trimmed(stream: Any, *, start: int, end: int) -> Any:
+    return stream.filter("trim", start_frame=start, end_frame=end).filter("setpts", "PTS-STARTPTS")
+
+
+def piece_stream(
+    *, piece: Piece, clip: ClipResult, files: ClipFiles, fit: ClipFit, window: ClipWindow, output: OutputSpec
+) -> Any:
+    """The frames of `piece`, at the output's size, rate and format."""
+    if clip.final is not None:
+        # A split clip: each part is exact, at the output's size and rate; read only the part needed.
+        body_end = clip.frames - clip.tail_frames
+        parts = [(files.head, 0, clip.head_frames), (files.body, clip.head_frames, body_end),
+                 (files.tail, body_end, clip.frames)]
+        for path, first, last in parts:
+            if path is not None and first <= piece.start and piece.end <= last:
+                source = ffmpeg.input(str(path))["v:0"]
+                return _trimmed(source, start=piece.start - first, end=piece.end - first)
+        raise StageError(f"frames {piece.start}-{piece.end} of clip {piece.clip} span more than one of its parts",
+                         stage="compose")
+    source = ffmpeg.input(str(files.body))["v:0"]
+    return _trimmed(_fitted_video(source, fit=fit, window=window, output=output), start=piece.start, end=piece.end)
+
+
+def _final_frames(stream: Any, *, fps: int) -> Any:
+    s = stream.filter("format", "yuv420p")
+    s = s.filter("setparams", **h264.COLOUR_TAGS).filter("setsar", "1")
     return s.filter("settb", f"1/{fps}")
 
 
-def _chain(streams: list[Any], *, windows: list[ClipWindow], fps: int) -> tuple[Any, list[Join]]:
-    """Concat runs of clips joined by cuts; xfade where a crossfade joins two clips."""
-    durations = [w.frames / fps for w in windows]
-    overlaps = [2 * w.lead_in_frames / fps for w in windows[1:]]
-    offsets = xfade_offsets(durations=durations, overlaps=overlaps)
-    joins: list[Join] = []
-    pending = [streams[0]]
-
-    def flush() -> Any:
-        if len(pending) == 1:
-            return pending[0]
-        # concat hands out microsecond timestamps; xfade wants both inputs on the same 1/fps clock.
-        return ffmpeg.concat(*pending, v=1, a=0).filter("settb", f"1/{fps}")
-
-    for k in range(1, len(streams)):
-        offset, overlap = offsets[k - 1], overlaps[k - 1]
-        if overlap == 0:
-            pending.append(streams[k])
-            joins.append(Join(index=k, kind="cut", offset=offset, duration=0.0))
-            continue
-        blended = ffmpeg.filter(
-            [flush(), streams[k]], "xfade",
-            transition="fade", duration=filter_number(overlap), offset=filter_number(offset),
-        )
-        pending = [blended]
-        joins.append(Join(index=k, kind="crossfade", offset=offset, duration=overlap))
-    return flush(), joins
-
-
-def build_compose_command(
+def segment_args(
     *,
-    request: ComposeRequest,
-    clip_paths: Sequence[Path],
-    audio_path: Path,
-    loudness: LoudnessSettings,
-    output_path: Path,
-) -> ComposeCommand:
-    """The whole encode: clips fitted to their windows and chained, music cut, faded and normalised."""
-    plan = request.plan
-    out = plan.output
-    windows = clip_windows(plan=plan)
-    if len(request.clips) != len(windows) or len(clip_paths) != len(windows):
-        raise StageError(
-            f"{len(windows)} scenes but {len(request.clips)} clips and {len(clip_paths)} clip files",
-            stage="compose",
-        )
-    fits = [fit_clip(clip=c, window=w, output=out) for c, w in zip(request.clips, windows, strict=True)]
+    segment: Segment,
+    clips: Sequence[ClipResult],
+    files: Sequence[ClipFiles],
+    fits: Sequence[ClipFit],
+    windows: Sequence[ClipWindow],
+    output: OutputSpec,
+    encoding: FinalEncoding,
+    dest: Path,
+) -> list[str]:
+    """ffmpeg arguments that encode `segment` with the final settings into `dest` (video only)."""
+    fps = output.fps
     streams = [
-        _fitted_video(src, fit=fit, window=window, output=out)
-        for src, fit, window in zip(_clip_sources(clip_paths), fits, windows, strict=True)
+        piece_stream(piece=p, clip=clips[p.clip], files=files[p.clip], fit=fits[p.clip], window=windows[p.clip],
+                     output=output).filter("settb", f"1/{fps}")
+        for p in segment.pieces
     ]
-    video, joins = _chain(streams, windows=windows, fps=out.fps)
+    if segment.kind == "blend":
+        outgoing, incoming = streams
+        # Both pieces are exactly the blend's length: the fade starts on the first frame.
+        video = ffmpeg.filter([outgoing, incoming], "xfade", transition="fade",
+                              duration=filter_number(segment.frames / fps), offset=0)
+    else:
+        (video,) = streams
+    out = ffmpeg.output(
+        _final_frames(video, fps=fps), str(dest), f="mp4", r=fps, map_metadata=-1,
+        **{**h264.encoder_options(encoding=encoding, fps=fps), "frames:v": segment.frames},
+    )
+    return ["-y", *out.get_args()]  # the temporary file already exists
 
-    shape = AudioShape.for_plan(plan=plan)
+
+def concat_list(entries: Sequence[tuple[Path, int]], *, fps: int) -> str:
+    """A concat demuxer script naming each file with its length in frames.
+
+    The stated durations place every segment on its exact frame: left to itself, the demuxer takes a
+    file's length from its container, which B-frame reordering edits shorten by a few ticks per file."""
+    lines = ["ffconcat version 1.0"]
+    for path, frames in entries:
+        quoted = str(path.resolve()).replace("'", "'\\''")
+        lines.append(f"file '{quoted}'")
+        lines.append(f"duration {frames / fps:.6f}")
+    return "\n".join(lines) + "\n"
+
+
+class AssemblyCommand(Frozen):
+    args: list[str]
+    duration: float = Field(description="Seconds of the output.")
+
+
+def assembly_args(
+    *,
+    list_path: Path,
+    audio_path: Path,
+    shape: AudioShape,
+    loudness: LoudnessSettings,
+    true_peak_db: float,
+    output_path: Path,
+) -> AssemblyCommand:
+    """The final file: the segments joined by copying their packets, the music cut, faded and normalised."""
+    video = ffmpeg.input(str(list_path), f="concat", safe=0)["v:0"]
     music = ffmpeg.input(str(audio_path), vn=None)["a:0"]
-    audio = normalised(shaped_music(music, shape=shape), settings=loudness, true_peak_db=request.true_peak_db)
-    output = ffmpeg.output(
-        video,
-        audio,
-        str(output_path),
-        f="mp4",
-        vcodec="libx264",
-        preset=request.preset,
-        crf=request.crf,
-        pix_fmt="yuv420p",
-        g=GOP_SECONDS * out.fps,
-        r=out.fps,
-        movflags="+faststart",
-        acodec="aac",
-        ar=OUTPUT_SAMPLE_RATE,
-        ac=2,
-        map_metadata=-1,
-        **{"profile:v": "high", "b:a": AUDIO_BITRATE},
+    audio = normalised(shaped_music(music, shape=shape), settings=loudness, true_peak_db=true_peak_db)
+    out = ffmpeg.output(
+        video, audio, str(output_path), f="mp4", vcodec="copy", acodec="aac", ar=OUTPUT_SAMPLE_RATE, ac=2,
+        movflags="+faststart", map_metadata=-1, **{"b:a": AUDIO_BITRATE},
     )
-    return ComposeCommand(
-        args=["-y", *output.get_args()],  # the store's temporary file already exists
-        fits=fits,
-        joins=joins,
-        duration=shape.duration,
-        total_frames=out.total_frames,
-    )
+    return AssemblyCommand(args=["-y", *out.get_args()], duration=shape.duration)

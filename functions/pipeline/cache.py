@@ -17,11 +17,29 @@ def result_key(*, stage: Stage, request: BaseModel) -> str:
     return f"results/{stage.name}/{content_key(stage=stage.name, version=stage.version, request=identity)}.json"
 
 
+def artifact_keys(model: BaseModel) -> list[str]:
+    """Every store key a result points at (its `*_key` fields, nested models included)."""
+    keys: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if name.endswith("_key") and isinstance(value, str):
+            keys.append(value)
+        elif isinstance(value, BaseModel):
+            keys += artifact_keys(value)
+        elif isinstance(value, list):
+            keys += [k for v in value if isinstance(v, BaseModel) for k in artifact_keys(v)]
+    return keys
+
+
 def cached_result(*, stage: Stage, request: BaseModel, store: ArtifactStore) -> BaseModel | None:
+    """The stored result of `request`, unless it is missing or an artifact it points at is gone (a user
+    who clears part of the artifact folder gets that work redone, not an error)."""
     key = result_key(stage=stage, request=request)
     if not store.exists(key):
         return None
     result = get_model(store, key, stage.result)
+    if not all(store.exists(k) for k in artifact_keys(result)):
+        return None
     return stage.rebind(result, request) if stage.rebind else result
 
 

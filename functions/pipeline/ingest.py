@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from functions.clips.product_scene import TurntableError, TurntableInfo, probe_turntable
 from shared.errors import InputError
 from shared.hashing import file_digest
 from shared.models import PhotoSource
@@ -41,6 +42,15 @@ def ingest_file(*, store: ArtifactStore, path: Path) -> str:
     if not store.exists(key):
         store.put_file(key, path)
     return key
+
+
+def ingest_turntable(*, store: ArtifactStore, path: Path) -> tuple[str, TurntableInfo]:
+    """Check that `path` is a product turntable (VP9 WebM with alpha that decodes; TurntableError, one
+    line, when not), then copy it into the store like any input. Returns its key and its facts."""
+    if not path.is_file():
+        raise TurntableError(f"{path}: no such turntable file")
+    info = probe_turntable(path)
+    return ingest_file(store=store, path=path), info
 
 
 def ingest_photos(*, store: ArtifactStore, paths: list[Path]) -> list[PhotoSource]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from functions.compose import clip_windows
 from functions.pipeline.cache import cached_result, run_stage_item
 from functions.pipeline.executor import Executor, ItemOutcome
-from functions.pipeline.ingest import expand_photo_paths, ingest_file, ingest_photos
+from functions.pipeline.ingest import expand_photo_paths, ingest_file, ingest_photos, ingest_turntable
 from functions.pipeline.stages import get_stage
 from shared.errors import InputError, MomentLoopError, MusicError, NoUsablePhotosError, StageError
 from shared.jobs import JobStore
@@ -34,6 +34,7 @@ from shared.models import (
     ComposeRequest,
     ComposeResult,
     EventType,
+    FinalEncoding,
     MusicInfo,
     MusicRequest,
     MusicTrack,
@@ -42,7 +43,9 @@ from shared.models import (
     PhotoRejection,
     PhotoSource,
     PlanRequest,
+    ProductInput,
     ProgressEvent,
+    Scene,
     ScenePlan,
     StyledImage,
     StyleRequest,
@@ -101,11 +104,23 @@ class MusicInput(BaseModel):
     name: str
 
 
+class ProductSource(BaseModel):
+    """The user's product turntable, already in the store and checked, and the photo to show behind it."""
+
+    key: str
+    name: str
+    frames: int = Field(ge=2)
+    duration: float = Field(gt=0, description="Seconds of one full turn at its own frame rate.")
+    background: PhotoSource | None = None
+
+
 class MakeRequest(BaseModel):
     """Everything `momentloop make` needs."""
 
     photos: list[Path] = Field(min_length=1)
     music: Path | None = None
+    product: Path | None = Field(default=None, description="A turntable made by `momentloop product`.")
+    product_background: Path | None = Field(default=None, description="The photo behind the product.")
     look: str = "ghibli"
     aspect: Aspect = "9:16"
     duration: float | None = Field(default=None, gt=0, le=600)
@@ -284,7 +299,8 @@ class Pipeline:
 
         def work() -> MakeResult:
             sources, music = self.ingest(request=request)
-            return self.run(sources=sources, music=music, options=request.options())
+            product = self.ingest_product(request=request, after=len(sources))
+            return self.run(sources=sources, music=music, options=request.options(), product=product)
 
         return self.execute(job_id=job.id, work=work, finish=make_summary)
 
@@ -301,6 +317,21 @@ class Pipeline:
             music = MusicInput(key=ingest_file(store=self.store, path=request.music), name=request.music.name)
         return sources, music
 
+    def ingest_product(self, *, request: MakeRequest, after: int) -> ProductSource | None:
+        """The request's turntable, checked and copied into the store, and its background photo (numbered
+        `after`, past the photos). A file that is not a turntable is an InputError, before any work."""
+        if request.product is None:
+            return None
+        key, info = ingest_turntable(store=self.store, path=request.product)
+        background = None
+        if request.product_background is not None:
+            path = request.product_background
+            if not path.is_file():
+                raise InputError(f"{path}: no such background photo")
+            background = PhotoSource(key=ingest_file(store=self.store, path=path), name=path.name, index=after)
+        return ProductSource(key=key, name=request.product.name, frames=info.frames, duration=info.duration,
+                             background=background)
+
     def run(
         self,
         *,
@@ -308,10 +339,11 @@ class Pipeline:
         music: MusicInput | None,
         options: VideoOptions,
         plan: ScenePlan | None = None,
+        product: ProductSource | None = None,
     ) -> MakeResult:
         """The whole video. With `plan` (a storyboard the user edited), planning is skipped and that plan
         is rendered as it is, in `options.look`; everything else comes from the cache when it can."""
-        prepared = self.prepare(sources=sources, music=music, options=options, plan=plan)
+        prepared = self.prepare(sources=sources, music=music, options=options, plan=plan, product=product)
         clips, video = self.render(plan=prepared.plan, track=prepared.track, seed=options.seed)
         return MakeResult(job_id=self.job_id, plan=prepared.plan, clips=clips, video=video,
                           rejected=prepared.rejected, stats=list(self.stats.values()),
@@ -324,8 +356,10 @@ class Pipeline:
         music: MusicInput | None,
         options: VideoOptions,
         plan: ScenePlan | None = None,
+        product: ProductSource | None = None,
     ) -> Prepared:
-        """Analysis, the soundtrack and the storyboard (planned, or `plan` as given, in `options.look`)."""
+        """Analysis, the soundtrack and the storyboard (planned, or `plan` as given, in `options.look`).
+        With `product`, one scene of the plan is the product shot."""
         s = self.settings
 
         def soundtrack(duration: float) -> tuple[MusicTrack, MusicInfo]:
@@ -346,12 +380,20 @@ class Pipeline:
             # beside photo analysis instead of after it.
             early = (pool.submit(soundtrack, options.duration or DEFAULT_MAX_SECONDS)
                      if music is not None or options.duration is not None else None)
+            # The product's background photo is analysed with the photos, and kept out of their scenes.
+            extra = [product.background] if product is not None and product.background is not None else []
             outcomes = self._map(
                 stage="analyze_photo",
                 requests=[AnalyzePhotoRequest(source=src, max_pixels=s.max_pixels, max_side=s.max_photo_side)
-                          for src in sources],
-                labels=[src.name for src in sources],
+                          for src in [*sources, *extra]],
+                labels=[src.name for src in [*sources, *extra]],
             )
+            backdrop = _product_background(outcomes[len(sources):])
+            if extra and backdrop is None:
+                self.emit("log", stage="analyze_photo", item=extra[0].name, status="skipped",
+                          message=f"the product's background {extra[0].name} is unusable "
+                                  f"({outcomes[-1].error}); one of the photos is used instead")
+            outcomes = outcomes[: len(sources)]
             photos = [o.result for o in outcomes if isinstance(o.result, PhotoInfo)]
             rejected = [PhotoRejection(name=sources[o.index].name, reason=o.error or "unusable")
                         for o in outcomes if not o.ok]
@@ -372,7 +414,8 @@ class Pipeline:
             planned = self._single(
                 stage="plan",
                 request=PlanRequest(photos=photos, music=info, output=output, look=options.look, seed=options.seed,
-                                    provider=self.settings.plan_provider),
+                                    provider=self.settings.plan_provider,
+                                    product=_product_input(product=product, background=backdrop)),
                 label="plan",
             )
             assert isinstance(planned, ScenePlan)
@@ -421,12 +464,18 @@ class Pipeline:
 
     def _clips(self, *, plan: ScenePlan, styled: dict[str, str], seed: int) -> list[ClipResult]:
         windows = clip_windows(plan=plan)
+        # Clip bodies are encoded with the final video's settings, so compose copies them (see
+        # functions/compose/stage.py); heads and tails, which compose blends, come apart.
+        final = FinalEncoding(preset=self.settings.output_preset, crf=self.settings.output_crf)
         requests = [
             ClipRequest(image_key=styled[scene.image_key], scene=scene, output=plan.output, frames=w.frames,
-                        lead_in=w.lead_in, lead_out=w.lead_out, provider=self.settings.clip_provider, seed=seed)
+                        lead_in=w.lead_in, lead_out=w.lead_out, seed=seed,
+                        provider=_clip_provider(scene=scene, settings=self.settings),
+                        head_frames=2 * w.lead_in_frames, tail_frames=2 * w.lead_out_frames, final=final)
             for scene, w in zip(plan.scenes, windows, strict=True)
         ]
-        labels = [f"scene {sc.index + 1}: {sc.photo}" for sc in plan.scenes]
+        labels = [f"scene {sc.index + 1}: {'product over ' if sc.kind == 'product' else ''}{sc.photo}"
+                  for sc in plan.scenes]
         outcomes = self._map(stage="clips", requests=requests, labels=labels)
         failed = [(labels[o.index], o.error) for o in outcomes if not o.ok]
         if failed:
@@ -435,11 +484,28 @@ class Pipeline:
         return [o.result for o in outcomes if isinstance(o.result, ClipResult)]
 
 
+def _clip_provider(*, scene: Scene, settings: Settings) -> str:
+    # A video model cannot turn our turntable: product shots are always composited locally (and free).
+    return "local" if scene.kind == "product" else settings.clip_provider
+
+
+def _product_background(outcomes: Sequence[ItemOutcome]) -> PhotoInfo | None:
+    return next((o.result for o in outcomes if isinstance(o.result, PhotoInfo)), None)
+
+
+def _product_input(*, product: ProductSource | None, background: PhotoInfo | None) -> ProductInput | None:
+    if product is None:
+        return None
+    return ProductInput(key=product.key, name=product.name, frames=product.frames, duration=product.duration,
+                        background=background)
+
+
 def make_summary(result: MakeResult) -> tuple[dict[str, object], str]:
     """What a finished `make` job records, and its last message."""
     return (
         {"video_key": result.video.video_key, "poster_key": result.video.poster_key,
-         "clip_keys": [c.clip_key for c in result.clips], "spend_usd": result.spend_usd},
+         "clip_keys": [c.clip_key for c in result.clips], "clip_parts": [c.part_keys for c in result.clips],
+         "spend_usd": result.spend_usd},
         f"{len(result.plan.scenes)} scenes, {result.video.duration:.2f} s",
     )
 
@@ -457,6 +523,7 @@ __all__ = [
     "MusicInput",
     "Pipeline",
     "Prepared",
+    "ProductSource",
     "StageStats",
     "StopFlag",
     "VideoOptions",

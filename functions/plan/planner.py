@@ -3,7 +3,7 @@
 Rules (DESIGN.md, "what makes the video good"): capture-time order, near-duplicates dropped keeping the
 sharpest, boundaries on beats with downbeats preferred, shorter scenes where the music is energetic,
 camera moves chosen from the subject, hard cuts on strong beats and crossfades in calm parts, the end on
-a downbeat with the music faded."""
+a downbeat with the music faded. With a product, one scene is the product shot (see product.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import numpy as np
 from functions.plan.beatgrid import BeatWindow, choose_window
 from functions.plan.camera import choose_framing, choose_move, focus_box
 from functions.plan.photos import capture_order, drop_near_duplicates, pick_best, sequence_for_slots
+from functions.plan.product import with_product
 from functions.plan.prompts import scene_prompt
+from functions.plan.transitions import transition_at
 from shared.errors import NoUsablePhotosError
 from shared.models import (
     CameraMove,
@@ -87,21 +89,6 @@ def snap_to_beats(*, ideal: list[float], window: BeatWindow, min_len: float) -> 
     return [cands[j] for j in reversed(chosen)]
 
 
-def transition_at(
-    *, boundary: float, music: MusicInfo, window: BeatWindow, before: float, after: float
-) -> tuple[Transition, float]:
-    """A hard cut on a strong beat or in energetic music; a crossfade, at most a beat long, in calm parts."""
-    track_time = boundary + window.offset
-    section = next((s for s in music.sections if s.start <= track_time < s.end), None)
-    calm = section.kind == "calm" if section else music.energy_at(track_time) < 0.5
-    idx = min(range(len(window.beats)), key=lambda i: abs(window.beats[i] - boundary))
-    strong = boundary in set(window.downbeats) and window.strengths[idx] >= 0.85
-    if not calm or strong:
-        return Transition.cut, 0.0
-    seconds = min(window.beat_period, 1.0, 0.4 * min(before, after))
-    return Transition.crossfade, round(seconds, 4)
-
-
 def plan_locally(*, request: PlanRequest) -> ScenePlan:
     if not request.photos:
         raise NoUsablePhotosError([])
@@ -132,6 +119,8 @@ def plan_locally(*, request: PlanRequest) -> ScenePlan:
     sequence = sequence_for_slots(chosen, slots=count)
     bounds = [0.0, *cuts, window.duration]
     scenes = _scenes(sequence=sequence, bounds=bounds, request=request, window=window)
+    scenes, dropped = with_product(scenes=scenes, dropped=dropped, photos=unique, request=request, window=window,
+                                   min_len=min_len)
     return plan_on_window(window=window, output=output, look=request.look, scenes=scenes, dropped=dropped)
 
 

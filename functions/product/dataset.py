@@ -12,66 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.errors import InputError
+from shared.models import Intrinsics, PosedImage
+
+__all__ = ["CAMERA_MODELS", "Intrinsics", "PosedImage", "build_transforms", "opencv_to_opengl"]
 
 # nerfstudio's OPENCV model carries k1 k2 p1 p2; PINHOLE carries none.
 CAMERA_MODELS = ("OPENCV", "PINHOLE")
 _OPENCV_TO_OPENGL = np.diag([1.0, -1.0, -1.0, 1.0])
-
-
-class Intrinsics(BaseModel):
-    """Pinhole intrinsics in pixels of the image as written, with optional OpenCV distortion."""
-
-    model_config = ConfigDict(frozen=True)
-
-    fx: float = Field(gt=0)
-    fy: float = Field(gt=0)
-    cx: float
-    cy: float
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
-    k1: float = 0.0
-    k2: float = 0.0
-    p1: float = 0.0
-    p2: float = 0.0
-
-    def scaled(self, *, factor: float) -> Intrinsics:
-        """The same camera for an image resized by `factor` (distortion is scale-free)."""
-        return self.model_copy(
-            update={
-                "fx": self.fx * factor,
-                "fy": self.fy * factor,
-                "cx": self.cx * factor,
-                "cy": self.cy * factor,
-                "width": max(1, round(self.width * factor)),
-                "height": max(1, round(self.height * factor)),
-            }
-        )
-
-
-class PosedImage(BaseModel):
-    """One registered image: its path relative to the dataset folder and its camera-to-world pose (OpenCV axes)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    file_path: str
-    cam_to_world: tuple[tuple[float, float, float, float], ...]
-    intrinsics: Intrinsics
-
-    @field_validator("cam_to_world")
-    @classmethod
-    def _rigid_4x4(cls, value: tuple[tuple[float, ...], ...]) -> tuple[tuple[float, ...], ...]:
-        m = np.asarray(value, dtype=float)
-        if m.shape != (4, 4) or not np.all(np.isfinite(m)):
-            raise ValueError("cam_to_world must be a finite 4×4 matrix")
-        if not np.allclose(m[3], [0, 0, 0, 1], atol=1e-6):
-            raise ValueError("cam_to_world last row must be [0, 0, 0, 1]")
-        rot = m[:3, :3]
-        if not np.allclose(rot @ rot.T, np.eye(3), atol=1e-4) or np.linalg.det(rot) < 0:
-            raise ValueError("cam_to_world rotation must be a proper rotation")
-        return value
 
 
 def opencv_to_opengl(*, cam_to_world: np.ndarray) -> np.ndarray:

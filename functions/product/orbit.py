@@ -10,27 +10,16 @@ from collections.abc import Sequence
 from typing import TypeAlias
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import InputError
+from shared.models import Orbit
+
+__all__ = ["Orbit", "ReconstructionError", "fit_orbit", "look_at", "orbit_poses", "robust_centre"]
 
 log = logging.getLogger(__name__)
 
 # a list of 4×4 matrices or one (N, 4, 4) array
 Poses: TypeAlias = Sequence[np.ndarray] | np.ndarray
-
-
-class Orbit(BaseModel):
-    """A circle of cameras around `centre`, in the plane normal to `up`, all looking at the centre."""
-
-    model_config = ConfigDict(frozen=True)
-
-    centre: tuple[float, float, float]
-    up: tuple[float, float, float]
-    radius: float = Field(gt=0)
-    elevation_deg: float = Field(ge=-89.0, le=89.0)
-    # azimuth 0 points from the centre toward this unit vector (in the horizontal plane)
-    reference: tuple[float, float, float]
 
 
 class ReconstructionError(InputError):

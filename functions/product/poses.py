@@ -18,11 +18,13 @@ from typing import Any, Literal
 
 import numpy as np
 from PIL import Image, ImageOps
-from pydantic import BaseModel
 
-from functions.product.dataset import Intrinsics, PosedImage
 from shared.errors import InputError
+from shared.models import Intrinsics, PosedImage, RegistrationSummary
+from shared.models import RegistrationAttempt as Attempt
 from shared.progress import Reporter, silent
+
+__all__ = ["RESHOOT_HINT", "Attempt", "PoorCaptureError", "PoseResult", "RegistrationSummary", "estimate_poses"]
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +47,6 @@ class PoorCaptureError(InputError):
         )
         self.registered = registered
         self.total = total
-
-
-class Attempt(BaseModel):
-    """One try of the pipeline: its settings and what it achieved."""
-
-    max_features: int
-    matcher: Matcher
-    registered: int
-    seconds: float
-
-
-class RegistrationSummary(BaseModel):
-    total_images: int
-    registered_images: int
-    registered_fraction: float
-    mean_reprojection_error_px: float
-    points: int
-    attempts: list[Attempt]
-    phase_seconds: dict[str, float]
 
 
 @dataclass
@@ -175,9 +158,14 @@ def estimate_poses(
     work_dir: Path,
     max_side: int = 480,
     threads: int = 2,
+    sequential: bool = False,
     report: Reporter = silent,
 ) -> PoseResult:
-    """Register the photos with COLMAP. Raises `PoorCaptureError` under 50 % registered after retries."""
+    """Register the photos with COLMAP. Raises `PoorCaptureError` under 50 % registered after retries.
+
+    `sequential`: the photos are frames of a video in time order, so each is matched only with its
+    neighbours (linear in the count, where exhaustive matching is quadratic); a poor result is retried
+    exhaustively with more features, which also closes the loop where the walk returns to its start."""
     if len(paths) < 3:
         raise PoorCaptureError(registered=0, total=len(paths))
     phases: dict[str, float] = {}
@@ -188,7 +176,9 @@ def estimate_poses(
     phases["prepare"] = time.monotonic() - t0
 
     single_camera = len({(p.width, p.height) for p in prepared}) == 1
-    plan: list[tuple[int, Matcher]] = [(2048, "exhaustive"), (8192, "exhaustive")]
+    plan: list[tuple[int, Matcher]] = (
+        [(2048, "sequential"), (4096, "exhaustive")] if sequential else [(2048, "exhaustive"), (8192, "exhaustive")]
+    )
     attempts: list[Attempt] = []
     best: Any = None
     for n, (max_features, matcher) in enumerate(plan):

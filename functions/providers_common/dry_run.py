@@ -53,7 +53,8 @@ def dry_run(
 
     def work() -> DryRun:
         sources, music = pipeline.ingest(request=request)
-        prepared = pipeline.prepare(sources=sources, music=music, options=request.options())
+        product = pipeline.ingest_product(request=request, after=len(sources))
+        prepared = pipeline.prepare(sources=sources, music=music, options=request.options(), product=product)
         assert isinstance(prepared, Prepared)
         estimate = estimate_job(plan=prepared.plan, settings=settings, music_generated=request.music is None,
                                 photos=len(prepared.photos), seed=request.seed, store=store)

@@ -9,10 +9,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
-from shared.jobs import JobNotFoundError, JobStore, SQLiteJobStore
+from shared.jobs import JobLeases, JobNotFoundError, JobStore, LeaseLostError, SQLiteJobStore
+
+
+class LeasingJobStore(JobStore, JobLeases, Protocol):
+    """Both stores: the job log and the leases replicas share jobs by."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,7 @@ class Backend:
     """The SQLite file, or the PostgreSQL URL: what another process needs to open the same store."""
 
 
-def open_store(backend: Backend) -> JobStore:
+def open_store(backend: Backend) -> LeasingJobStore:
     if backend.kind == "sqlite":
         return SQLiteJobStore(Path(backend.location))
     from shared.jobs_postgres import PostgresJobStore
@@ -38,11 +43,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
 
 
 @pytest.fixture()
-def opened(backend: Backend) -> Iterator[Callable[[], JobStore]]:
+def opened(backend: Backend) -> Iterator[Callable[[], LeasingJobStore]]:
     """Opens stores on the backend (each like a new process would) and closes their pools afterwards."""
-    stores: list[JobStore] = []
+    stores: list[LeasingJobStore] = []
 
-    def make() -> JobStore:
+    def make() -> LeasingJobStore:
         stores.append(open_store(backend))
         return stores[-1]
 
@@ -190,3 +195,165 @@ def test_concurrent_writer_processes_keep_sequence_gap_free(backend: Backend,
         p.join(timeout=60)
         assert p.exitcode == 0
     assert [e.seq for e in store.events(job.id)] == list(range(1, 161))
+
+
+# ---------------------------------------------------------------------- leases
+
+
+def test_of_eight_concurrent_claimers_exactly_one_wins(opened: Callable[[], LeasingJobStore]) -> None:
+    first = opened()
+    job = first.create_job(kind="render", params={})
+    stores = [opened() for _ in range(8)]  # eight processes' connections, as eight replicas would hold
+    start = threading.Barrier(8)
+    won: dict[str, bool] = {}
+
+    def claim(n: int) -> None:
+        start.wait()
+        won[f"replica-{n}"] = stores[n].claim(job.id, owner=f"replica-{n}", lease_seconds=30)
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [owner for owner, ok in won.items() if ok]
+    assert len(won) == 8 and len(winners) == 1, won
+    lease = first.lease(job.id)
+    assert lease is not None and lease.owner == winners[0] and not lease.expired
+    assert first.claim(job.id, owner=winners[0], lease_seconds=30)  # holder: again
+    loser = next(o for o in won if o != winners[0])
+    assert not first.claim(job.id, owner=loser, lease_seconds=30)
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_owner_can_no_longer_renew(
+    opened: Callable[[], LeasingJobStore],
+) -> None:
+    old, new = opened(), opened()
+    job = old.create_job(kind="render", params={})
+    assert old.lease(job.id) is None
+    assert old.claim(job.id, owner="old", lease_seconds=0.4)
+    assert old.renew(job.id, owner="old", lease_seconds=0.4)
+    assert not new.claim(job.id, owner="new", lease_seconds=30)  # held
+    time.sleep(0.6)  # "old" stopped renewing: its lease runs out
+    lease = new.lease(job.id)
+    assert lease is not None and lease.owner == "old" and lease.expired
+    assert not old.renew(job.id, owner="old", lease_seconds=30), "an expired lease is lost"
+    assert new.claim(job.id, owner="new", lease_seconds=30)
+    assert not old.renew(job.id, owner="old", lease_seconds=30)
+    assert not old.claim(job.id, owner="old", lease_seconds=30)
+    assert not old.release(job.id, owner="old"), "the old owner cannot free the new one's job"
+    # The old owner's writes are refused by the store itself, and leave no trace (no number is used up).
+    new.append_event(job.id, type="log", message="taken over", lease_owner="new")
+    with pytest.raises(LeaseLostError):
+        old.append_event(job.id, type="item", stage="clips", status="done", lease_owner="old")
+    with pytest.raises(LeaseLostError):
+        old.set_status(job.id, status="failed", error="stale", lease_owner="old")
+    new.append_event(job.id, type="log", message="still going", lease_owner="new")
+    assert [(e.seq, e.message) for e in old.events(job.id)] == [(1, "taken over"), (2, "still going")]
+    assert old.get_job(job.id).status == "queued" and old.get_job(job.id).error is None
+    new.set_status(job.id, status="running", lease_owner="new")
+    lease = old.lease(job.id)
+    assert lease is not None and lease.owner == "new" and not lease.expired
+    assert new.renew(job.id, owner="new", lease_seconds=30)
+    assert new.release(job.id, owner="new")
+    assert old.lease(job.id) is None
+    assert old.claim(job.id, owner="old", lease_seconds=30)  # free again
+
+
+def test_a_known_dead_owner_is_taken_over_at_once_and_finished_jobs_are_never_claimed(
+    opened: Callable[[], LeasingJobStore],
+) -> None:
+    store = opened()
+    job = store.create_job(kind="render", params={})
+    assert store.claim(job.id, owner="dead", lease_seconds=30)
+    assert not store.claim(job.id, owner="heir", lease_seconds=30, take_from="someone-else")
+    assert store.claim(job.id, owner="heir", lease_seconds=30, take_from="dead")
+    assert not store.claim(job.id, owner="third", lease_seconds=30, take_from="dead"), "only one heir"
+    store.set_status(job.id, status="cancelled")  # e.g. by another replica
+    assert not store.renew(job.id, owner="heir", lease_seconds=30), "a cancelled job is lost to its runner"
+    assert store.release(job.id, owner="heir")
+    assert not store.claim(job.id, owner="heir", lease_seconds=30)
+    store.set_status(job.id, status="queued")  # resumed: claimable again
+    assert store.claim(job.id, owner="heir", lease_seconds=30)
+    with pytest.raises(JobNotFoundError):
+        store.claim("no-such-job", owner="heir", lease_seconds=30)
+    with pytest.raises(JobNotFoundError):
+        store.lease("no-such-job")
+
+
+# The schema the first released version created (before leases): a user's existing file must keep working.
+_SQLITE_SCHEMA_BEFORE_LEASES = """
+CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, params TEXT NOT NULL,
+                   result TEXT, error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE events (job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+                     ts TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (job_id, seq));
+"""
+_POSTGRES_SCHEMA_BEFORE_LEASES = """
+CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, params JSONB NOT NULL,
+                   result JSONB, error TEXT, last_seq BIGINT NOT NULL DEFAULT 0, created_at TIMESTAMPTZ NOT NULL,
+                   updated_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE job_events (job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, seq BIGINT NOT NULL,
+                         ts TIMESTAMPTZ NOT NULL, type TEXT NOT NULL, body JSONB NOT NULL, PRIMARY KEY (job_id, seq));
+"""
+
+
+def _fresh_postgres_database(url: str) -> str:
+    """A new, empty database on the test server (for a schema made by an earlier version)."""
+    import uuid
+
+    import psycopg
+
+    name = f"ml_old_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.replace("/postgres?", f"/{name}?", 1)
+
+
+def test_a_database_made_before_leases_keeps_its_jobs_and_gains_leases(backend: Backend) -> None:
+    """The first store version made this file (or database) and left a job in it; the new store opens
+    it, reads the job and its events, appends, and claims — twice opened at once, nothing breaks."""
+    if backend.kind == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(backend.location) as db:
+            db.execute("PRAGMA journal_mode=WAL")  # as every version has opened it
+            db.executescript(_SQLITE_SCHEMA_BEFORE_LEASES)
+            db.execute("INSERT INTO jobs VALUES ('old-job', 'render', 'running', '{\"look\": \"lego\"}', NULL, NULL,"
+                       " '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')")
+            db.execute("INSERT INTO events VALUES ('old-job', 1, '2026-01-01T00:00:00+00:00', 'log', ?)",
+                       ('{"job_id": "old-job", "seq": 1, "ts": "2026-01-01T00:00:00Z", "type": "log", '
+                        '"message": "started"}',))
+        old = Backend("sqlite", backend.location)
+    else:
+        import psycopg
+
+        url = _fresh_postgres_database(backend.location)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(_POSTGRES_SCHEMA_BEFORE_LEASES)
+            conn.execute("INSERT INTO jobs VALUES ('old-job', 'render', 'running', '{\"look\": \"lego\"}', NULL,"
+                         " NULL, 1, now(), now())")
+            conn.execute("INSERT INTO job_events VALUES ('old-job', 1, now(), 'log', %s::jsonb)",
+                         ('{"job_id": "old-job", "seq": 1, "ts": "2026-01-01T00:00:00Z", "type": "log", '
+                          '"message": "started"}',))
+        old = Backend("postgres", url)
+    opened_at_once: list[LeasingJobStore] = []
+    threads = [threading.Thread(target=lambda: opened_at_once.append(open_store(old))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(opened_at_once) == 2, "both stores opened (the migration ran once, the other saw it done)"
+    store = opened_at_once[0]
+    try:
+        job = store.get_job("old-job")
+        assert (job.status, job.params) == ("running", {"look": "lego"})
+        assert [e.message for e in store.events("old-job")] == ["started"]
+        assert store.append_event("old-job", type="log", message="after the upgrade").seq == 2
+        assert store.lease("old-job") is None
+        assert store.claim("old-job", owner="replica", lease_seconds=30)
+        assert not opened_at_once[1].claim("old-job", owner="other", lease_seconds=30)
+    finally:
+        for s in opened_at_once:
+            close = getattr(s, "close", None)
+            if close is not None:
+                close()

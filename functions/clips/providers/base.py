@@ -1,9 +1,11 @@
-"""What every clip provider offers: one scene in, one video file out."""
+"""What every clip provider offers: one scene in, one video file out; and what a provider that renders
+frame by frame offers besides: the clip in parts, its body at the final video's settings."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from shared.models import ClipRequest
 from shared.progress import Reporter
@@ -21,4 +23,23 @@ class ClipProvider(Protocol):
         """Write the clip of `request` as an H.264 MP4 to `dest` (a temporary file the stage commits).
 
         The stage measures the file; see `exact`."""
+        ...
+
+
+@dataclass(frozen=True)
+class ClipParts:
+    """Temporary files for one clip written in parts (the stage commits them)."""
+
+    head: Path | None
+    """The first `request.head_frames` frames, a high-quality intermediate (None: no head)."""
+    body: Path
+    """The frames between head and tail, encoded with `request.final`."""
+    tail: Path | None
+    """The last `request.tail_frames` frames, a high-quality intermediate (None: no tail)."""
+
+
+@runtime_checkable
+class SplitClipProvider(ClipProvider, Protocol):
+    def render_parts(self, *, request: ClipRequest, store: ArtifactStore, parts: ClipParts, report: Reporter) -> None:
+        """Write the clip of `request` into `parts`; `request.final` is set."""
         ...

@@ -17,7 +17,7 @@ from shared.fallback import Usage
 from shared.media.images import load_bgr
 from shared.models import ClipRequest
 from shared.progress import Reporter
-from shared.provider_errors import ProviderError, ProviderOutputError
+from shared.provider_errors import ProviderError, ProviderInputError, ProviderOutputError
 from shared.settings import Settings, get_settings
 from shared.store import ArtifactStore
 
@@ -60,9 +60,15 @@ class CloudClipProvider:
         return self.spec.choose_duration(needed=request.frames / request.output.fps, max_stretch=s.clip_max_stretch)
 
     def estimate_usd(self, *, request: ClipRequest) -> float:
+        if request.scene.kind == "product":
+            return 0.0  # refused before any call (see render)
         return self.spec.cost(seconds=self.seconds_for(request=request))
 
     def render(self, *, request: ClipRequest, store: ArtifactStore, dest: Path, report: Reporter) -> None:
+        if request.scene.kind == "product":
+            # A video model would reinvent the product; its turntable is rendered from its own geometry.
+            raise ProviderInputError("a product turntable scene is rendered locally, not by a video model",
+                                     provider=self.name)
         settings = get_settings()
         spec = self.spec
         aspect = spec.choose_aspect(output_aspect=request.output.aspect)

@@ -6,6 +6,7 @@ tightest view maps 1:1 to the output and the widest downsamples by at most 1.5x 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Iterator
@@ -16,8 +17,9 @@ import cv2
 import numpy as np
 
 from functions.clips.camera import CameraPath, Rect, View, plan_path
-from functions.clips.encode import encode_frames
+from functions.clips.encode import encode_frames, final_codec, intermediate_codec
 from functions.clips.framing import CanvasLayout, choose_framing, layout_canvas, render_canvas
+from functions.clips.providers.base import ClipParts
 from functions.clips.yuv import Planes, bgr_to_planes
 from shared.cost import FREE, Price
 from shared.media.images import load_bgr
@@ -149,21 +151,39 @@ class LocalClipProvider:
         return 0.0
 
     def render(self, *, request: ClipRequest, store: ArtifactStore, dest: Path, report: Reporter) -> None:
-        photo = load_bgr(store=store, key=request.image_key)
         settings = get_settings()
+        intermediate = intermediate_codec(preset=settings.clip_preset, crf=settings.clip_crf)
+        self._encode(request=request, store=store, report=report, runs=[(dest, request.frames, intermediate)])
+
+    def render_parts(self, *, request: ClipRequest, store: ArtifactStore, parts: ClipParts, report: Reporter) -> None:
+        assert request.final is not None
+        settings = get_settings()
+        intermediate = intermediate_codec(preset=settings.clip_preset, crf=settings.clip_crf)
+        body = request.frames - request.head_frames - request.tail_frames
+        runs = [
+            (parts.head, request.head_frames, intermediate),
+            (parts.body, body, final_codec(encoding=request.final, fps=request.output.fps)),
+            (parts.tail, request.tail_frames, intermediate),
+        ]
+        self._encode(request=request, store=store, report=report,
+                     runs=[(dest, n, codec) for dest, n, codec in runs if dest is not None and n > 0])
+
+    def _encode(
+        self, *, request: ClipRequest, store: ArtifactStore, report: Reporter, runs: list[tuple[Path, int, list[str]]]
+    ) -> None:
+        """Render the clip's frames once (a camera move over the photo, or a product turntable over it) and
+        hand consecutive runs of them to one encoder each."""
+        from functions.clips.product_scene import frames_for  # it calls render_frames of this module
+
+        photo = load_bgr(store=store, key=request.image_key)
         out = request.output
         started = time.perf_counter()
-        encode_frames(
-            frames=render_frames(photo=photo, request=request, report=report),
-            dest=dest,
-            width=out.width,
-            height=out.height,
-            fps=out.fps,
-            preset=settings.clip_preset,
-            crf=settings.clip_crf,
-        )
+        frames = frames_for(request=request, photo=photo, store=store, report=report)
+        for dest, count, codec in runs:
+            encode_frames(frames=itertools.islice(frames, count), dest=dest, width=out.width, height=out.height,
+                          fps=out.fps, codec=codec)
         log.info(
-            "scene %d: %d frames %dx%d (%s) rendered and encoded in %.2f s",
-            request.scene.index, request.frames, out.width, out.height, request.scene.move,
+            "scene %d: %d frames %dx%d (%s) rendered and encoded in %d part(s) in %.2f s",
+            request.scene.index, request.frames, out.width, out.height, request.scene.move, len(runs),
             time.perf_counter() - started,
         )

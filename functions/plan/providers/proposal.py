@@ -25,6 +25,7 @@ from functions.plan.planner import (
     scene_count,
     snap_to_beats,
 )
+from functions.plan.product import with_product
 from functions.plan.prompts import style_sentence
 from shared.errors import NoUsablePhotosError
 from shared.models import (
@@ -198,6 +199,9 @@ def apply_proposal(*, request: PlanRequest, proposal: PlanProposal, provider: st
             why = reasons.get(photo_id(p), "").strip()
             dropped.append(DroppedPhoto(photo=p.source.name,
                                         reason=f"the {provider} planner left it out" + (f": {why}" if why else "")))
+    # The model never sees the product: its shot takes its beats from the proposed scenes, as in the local plan.
+    scenes, dropped = with_product(scenes=scenes, dropped=dropped, photos=unique, request=request, window=window,
+                                   min_len=min_len)
     plan = plan_on_window(window=window, output=output, look=request.look, scenes=scenes, dropped=dropped,
                           provider=provider)
     return plan, notes

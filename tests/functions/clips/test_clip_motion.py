@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from functions.clips import run_clip
-from functions.clips.encode import encode_frames
+from functions.clips.encode import encode_frames, intermediate_codec
 from functions.clips.framing import render_canvas
 from functions.clips.providers.local import plan_shot
 from functions.clips.yuv import Planes, bgr_to_planes
@@ -72,7 +72,8 @@ def _integer_crop_clip(photo: np.ndarray, request: ClipRequest, dest: Path) -> P
             crop = canvas.image[y0:y1, x0:x1]
             yield bgr_to_planes(cv2.resize(crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA))
 
-    encode_frames(frames=frames(), dest=dest, width=SIZE, height=SIZE, fps=30, preset="ultrafast", crf=12)
+    encode_frames(frames=frames(), dest=dest, width=SIZE, height=SIZE, fps=30,
+                  codec=intermediate_codec(preset="ultrafast", crf=12))
     return dest
 
 

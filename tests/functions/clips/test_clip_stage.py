@@ -11,7 +11,7 @@ import pytest
 
 from functions.clips import CLIPS_VERSION, clip_key, run_clip
 from functions.clips import providers as clip_providers
-from functions.clips.encode import encode_args
+from functions.clips.encode import encode_args, intermediate_codec
 from shared.errors import OptionError, StageError, StoreError
 from shared.hashing import content_key
 from shared.media.probe import probe
@@ -164,7 +164,8 @@ def test_a_clip_that_breaks_the_contract_is_refused(
 
 
 def test_encode_command_is_one_libx264_encode_with_the_settings(tmp_path: Path) -> None:
-    args = encode_args(dest=tmp_path / "c.mp4", width=1080, height=1920, fps=30, preset="ultrafast", crf=12)
+    args = encode_args(dest=tmp_path / "c.mp4", width=1080, height=1920, fps=30,
+                       codec=intermediate_codec(preset="ultrafast", crf=12))
     pairs = dict(itertools.pairwise(args))
     assert pairs["-c:v"] == "libx264" and pairs["-preset"] == "ultrafast" and pairs["-crf"] == "12"
     assert pairs["-pix_fmt"] == "yuv420p" and pairs["-movflags"] == "+faststart"
@@ -190,3 +191,33 @@ def test_an_inexact_provider_gets_its_clip_measured_not_refused(
     assert (result.frames, result.provider) == (44, "model")
     assert result.duration == pytest.approx(44 / 30, abs=1e-3)
     assert count_frames(clip_path(store, result.clip_key)) == 44
+
+
+def test_a_clip_with_final_settings_comes_in_parts_and_a_lost_part_is_rendered_again(
+    store: LocalStore, photo_key: str
+) -> None:
+    from shared.models import FinalEncoding
+
+    final = FinalEncoding(preset="veryfast", crf=23)
+    request = clip_request(image_key=photo_key, move=CameraMove.push_in, frames=45).model_copy(
+        update={"head_frames": 8, "tail_frames": 6, "final": final})
+    result = run_clip(request=request, store=store)
+    assert result.final == final and result.frames == 45 and result.body_frames == 31
+    assert [count_frames(clip_path(store, k)) for k in result.part_keys] == [8, 31, 6]
+    assert result.duration == pytest.approx(45 / 30, abs=1e-3)
+
+    messages: list[str] = []
+
+    def report(*, percent: float | None = None, message: str = "") -> None:
+        messages.append(message)
+
+    assert run_clip(request=request, store=store, report=report) == result
+    assert messages == ["reused"]
+    store.path(result.tail_key or "").unlink()
+    messages.clear()
+    assert run_clip(request=request, store=store, report=report) == result
+    assert messages[-1] == "done" and store.exists(result.tail_key or "")
+    # Without final settings the same scene is one intermediate clip.
+    whole = run_clip(request=request.model_copy(update={"final": None}), store=store)
+    assert whole.part_keys == [whole.clip_key] and whole.final is None
+    assert count_frames(clip_path(store, whole.clip_key)) == 45

@@ -1,4 +1,5 @@
-"""The pure command builder: what the one encode will do, asserted on its arguments without running it."""
+"""The pure command builders: how the timeline is cut into segments, what each segment's encode and the
+final assembly will do, asserted on their arguments without running them."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from functions.compose.audio import LoudnessMeasurement, LoudnessSettings
-from functions.compose.graph import ComposeCommand, build_compose_command, xfade_offsets
+from functions.compose import run_compose
+from functions.compose.audio import AudioShape, LoudnessMeasurement, LoudnessSettings
+from functions.compose.graph import ClipFiles, assembly_args, concat_list, copyable, fit_clip, segment_args
+from functions.compose.segments import Piece, Segment, plan_segments
+from functions.compose.timing import clip_windows
 from shared.errors import StageError
-from shared.models import ClipResult, ComposeRequest, OutputSpec, ScenePlan, Transition
+from shared.models import ClipResult, ComposeRequest, FinalEncoding, OutputSpec, ScenePlan, Transition
+from shared.store import LocalStore
 from tests.functions.compose.compose_inputs import make_plan
 
 C, X = Transition.cut, Transition.crossfade
@@ -20,81 +25,175 @@ LINEAR = LoudnessSettings(
     mode="linear",
     loudnorm_i=-14.0,
 )
+FINAL = FinalEncoding(preset="medium", crf=20)
 
 
-def test_xfade_offsets_accumulate_real_durations_minus_overlaps() -> None:
-    assert xfade_offsets(durations=[2.0, 3.5, 2.0], overlaps=[0.5, 0.5]) == pytest.approx([1.5, 4.5])
-    # A cut (no overlap) appends at the chain's full length.
-    assert xfade_offsets(durations=[2.0, 3.5, 2.0], overlaps=[0.0, 0.5]) == pytest.approx([2.0, 5.0])
-    with pytest.raises(ValueError):
-        xfade_offsets(durations=[2.0, 3.5], overlaps=[0.5, 0.5])
-
-
-def three_scene_plan(*, music_offset: float = 0.0) -> ScenePlan:
-    """At 24 fps a 0.5 s crossfade shares exactly 12 frames, and these windows are 2.0, 3.5 and 2.0 s."""
+def three_scene_plan(*, music_offset: float = 0.0, transitions: tuple[Transition, Transition] = (X, X)) -> ScenePlan:
+    """At 24 fps the beats fall on frames 0, 42, 114, 156; a 0.5 s crossfade blends 12 frames."""
     out = OutputSpec(aspect="1:1", width=240, height=240, fps=24, duration=6.5)
+    a, b = transitions
     return make_plan(output=out, tempo=120, music_offset=music_offset, fade_out=1.5,
-                     scenes=[(0, 1.75, C, 0), (1.75, 4.75, X, 0.5), (4.75, 6.5, X, 0.5)])
+                     scenes=[(0, 1.75, C, 0), (1.75, 4.75, a, 0.5), (4.75, 6.5, b, 0.5)])
 
 
-def build(plan: ScenePlan, durations: list[float], sizes: list[tuple[int, int]] | None = None) -> ComposeCommand:
-    sizes = sizes or [(plan.output.width, plan.output.height)] * len(durations)
-    clips = [
-        ClipResult(clip_key=f"clips/{i}.mp4", provider="test", frames=round(d * 24), duration=d,
-                   width=w, height=h, fps=24)
-        for i, (d, (w, h)) in enumerate(zip(durations, sizes, strict=True))
+def spans(segments: list[Segment]) -> list[tuple[str, int, int, list[tuple[int, int, int]]]]:
+    return [(s.kind, s.start_frame, s.end_frame, [(p.clip, p.start, p.end) for p in s.pieces]) for s in segments]
+
+
+def test_segments_cover_every_frame_once_with_blends_centred_on_the_beats() -> None:
+    segments = plan_segments(windows=clip_windows(plan=three_scene_plan()))
+    assert spans(segments) == [
+        ("body", 0, 36, [(0, 0, 36)]),
+        ("blend", 36, 48, [(0, 36, 48), (1, 0, 12)]),  # clip 0's last 12 frames over clip 1's first 12
+        ("body", 48, 108, [(1, 12, 72)]),
+        ("blend", 108, 120, [(1, 72, 84), (2, 0, 12)]),
+        ("body", 120, 156, [(2, 12, 48)]),
     ]
-    request = ComposeRequest(plan=plan, clips=clips, audio_key="music.wav")
-    return build_compose_command(
-        request=request,
-        clip_paths=[Path(f"/in/clip{i}.mp4") for i in range(len(clips))],
-        audio_path=Path("/in/music.wav"),
-        loudness=LINEAR,
-        output_path=Path("/out/video.mp4"),
+    for s in segments:
+        assert all(p.frames == s.frames for p in s.pieces)
+
+
+def test_at_cuts_the_bodies_meet_on_the_beat_frame() -> None:
+    segments = plan_segments(windows=clip_windows(plan=three_scene_plan(transitions=(C, C))))
+    assert spans(segments) == [("body", 0, 42, [(0, 0, 42)]), ("body", 42, 114, [(1, 0, 72)]),
+                               ("body", 114, 156, [(2, 0, 42)])]
+
+
+def test_a_scene_whose_crossfades_meet_has_no_body() -> None:
+    out = OutputSpec(aspect="1:1", width=240, height=240, fps=24, duration=3.0)
+    # The middle scene lasts 12 frames; both of its 0.5 s crossfades are cut to 6 frames a side.
+    plan = make_plan(output=out, tempo=120, music_offset=0, fade_out=0.5,
+                     scenes=[(0, 1.0, C, 0), (1.0, 1.5, X, 0.5), (1.5, 3.0, X, 0.5)])
+    segments = plan_segments(windows=clip_windows(plan=plan))
+    assert [s.kind for s in segments] == ["body", "blend", "blend", "body"]
+    assert [(s.start_frame, s.end_frame) for s in segments] == [(0, 18), (18, 30), (30, 42), (42, 72)]
+
+
+def clip(index: int, *, frames: int, duration: float | None = None, size: tuple[int, int] = (240, 240),
+         split: bool = False, head: int = 0, tail: int = 0) -> ClipResult:
+    return ClipResult(
+        clip_key=f"clips/{index}/clip.mp4", provider="test", frames=frames, duration=duration or frames / 24,
+        width=size[0], height=size[1], fps=24,
+        head_key=f"clips/{index}/head.mp4" if split and head else None, head_frames=head if split else 0,
+        tail_key=f"clips/{index}/tail.mp4" if split and tail else None, tail_frames=tail if split else 0,
+        final=FINAL if split else None,
     )
 
 
-def filter_graph(cmd: ComposeCommand) -> str:
-    return cmd.args[cmd.args.index("-filter_complex") + 1]
+def files_of(c: ClipResult) -> ClipFiles:
+    def local(key: str | None) -> Path | None:
+        return Path("/in") / key if key else None
+
+    body = local(c.clip_key)
+    assert body is not None
+    return ClipFiles(head=local(c.head_key), body=body, tail=local(c.tail_key))
 
 
-def xfade_offsets_in(graph: str) -> list[float]:
-    return [float(x) for x in re.findall(r"xfade=[^;\[]*offset=([\d.]+)", graph)]
+def args_for(plan: ScenePlan, clips: list[ClipResult], index: int) -> list[str]:
+    windows = clip_windows(plan=plan)
+    fits = [fit_clip(clip=c, window=w, output=plan.output) for c, w in zip(clips, windows, strict=True)]
+    return segment_args(segment=plan_segments(windows=windows)[index], clips=clips,
+                        files=[files_of(c) for c in clips], fits=fits, windows=windows, output=plan.output,
+                        encoding=FINAL, dest=Path("/out/segment.mp4"))
 
 
-def test_graph_xfades_at_offsets_from_the_clip_durations() -> None:
-    cmd = build(three_scene_plan(), [2.0, 3.5, 2.0])
-    graph = filter_graph(cmd)
-    assert xfade_offsets_in(graph) == pytest.approx([1.5, 4.5], abs=1e-6)
-    assert re.findall(r"xfade=[^;\[]*duration=([\d.]+)", graph) == ["0.5", "0.5"]
-    assert "transition=fade" in graph
-    assert [j.offset for j in cmd.joins] == pytest.approx([1.5, 4.5])
-    assert cmd.total_frames == 156 and cmd.duration == pytest.approx(6.5)
+def graph_of(args: list[str]) -> str:
+    return args[args.index("-filter_complex") + 1]
 
 
-def test_clips_of_the_wrong_length_are_fitted_and_the_offsets_stay_on_the_beat() -> None:
+def test_a_blend_crossfades_two_exact_pieces_and_encodes_with_the_final_settings() -> None:
+    plan = three_scene_plan()
+    clips = [clip(0, frames=48), clip(1, frames=84), clip(2, frames=48)]
+    args = args_for(plan, clips, 1)
+    graph = graph_of(args)
+    assert re.findall(r"xfade=duration=([\d.]+):offset=0:transition=fade", graph) == ["0.5"]
+    assert "trim=end_frame=48:start_frame=36" in graph and "trim=end_frame=12:start_frame=0" in graph
+    assert args.count("-i") == 2
+    opts = dict(itertools.pairwise(args))
+    assert opts["-vcodec"] == "libx264" and opts["-profile:v"] == "high" and opts["-pix_fmt"] == "yuv420p"
+    assert opts["-preset"] == "medium" and opts["-crf"] == "20" and opts["-g"] == "48"
+    assert opts["-x264-params"] == "stitchable=1" and opts["-frames:v"] == "12" and opts["-r"] == "24"
+    # The colour description and square pixels every piece shares (they are part of the headers).
+    assert "setparams=color_primaries=bt709:color_trc=bt709:colorspace=smpte170m:range=tv" in graph
+    assert "setsar=1" in graph
+
+
+def test_clips_of_the_wrong_length_are_fitted_to_their_window_before_their_frames_are_taken() -> None:
     # A cloud model returned 5 s for every scene, and a 1.2 s clip for the last.
-    cmd = build(three_scene_plan(), [5.0, 5.0, 1.2])
-    graph = filter_graph(cmd)
-    assert xfade_offsets_in(graph) == pytest.approx([1.5, 4.5], abs=1e-6)
-    # The long clips are cut at their window (their decoders are never asked for more) ...
-    assert re.findall(r"trim=end_frame=(\d+)", graph) == ["48", "84", "48"]
-    # ... and the short one is slowed to fill its 2 s rather than cut short.
-    assert "setpts=(PTS-STARTPTS)/0.6[" in graph
-    assert [f.speed for f in cmd.fits] == pytest.approx([1.0, 1.0, 0.6])
+    plan = three_scene_plan()
+    clips = [clip(0, frames=120, duration=5.0), clip(1, frames=120, duration=5.0), clip(2, frames=29, duration=1.2)]
+    long_body = graph_of(args_for(plan, clips, 2))
+    assert "trim=end_frame=84" in long_body  # clip 1 cut at its window ...
+    assert "trim=end_frame=72:start_frame=12" in long_body  # ... then its body taken
+    short_body = graph_of(args_for(plan, clips, 4))
+    # The short one is slowed to fill its 2 s rather than cut short.
+    assert "setpts=(PTS-STARTPTS)/0.6" in short_body
+    assert [fit_clip(clip=c, window=w, output=plan.output).speed
+            for c, w in zip(clips, clip_windows(plan=plan), strict=True)] == pytest.approx([1.0, 1.0, 0.6])
 
 
-def test_clips_of_another_size_are_cover_fitted_and_matching_ones_left_alone() -> None:
-    cmd = build(three_scene_plan(), [2.0, 3.5, 2.0], sizes=[(240, 240), (426, 240), (240, 240)])
-    graph = filter_graph(cmd)
-    assert graph.count("scale=240:240:") == 1 and "force_original_aspect_ratio=increase" in graph
-    assert graph.count("crop=240:240") == 1
-    assert graph.count("format=yuv420p") == 3 and graph.count("setsar=1") == 3
+def test_clips_of_another_size_are_cover_fitted_and_converted_to_our_colour_matrix() -> None:
+    plan = three_scene_plan()
+    clips = [clip(0, frames=48), clip(1, frames=84, size=(426, 240)), clip(2, frames=48)]
+    wide = graph_of(args_for(plan, clips, 2))
+    assert "scale=240:240:flags=lanczos:force_original_aspect_ratio=increase:out_color_matrix=bt601" in wide
+    assert "crop=240:240" in wide
+    same = graph_of(args_for(plan, clips, 0))
+    assert "scale=iw:ih:out_color_matrix=bt601:out_range=tv" in same and "crop=" not in same
+
+
+def test_a_split_clip_is_read_from_the_part_that_holds_the_frames() -> None:
+    plan = three_scene_plan()
+    clips = [clip(0, frames=48, split=True, tail=12), clip(1, frames=84, split=True, head=12, tail=12),
+             clip(2, frames=48, split=True, head=12)]
+    blend = args_for(plan, clips, 1)
+    inputs = [blend[i + 1] for i, a in enumerate(blend) if a == "-i"]
+    assert inputs == ["/in/clips/0/tail.mp4", "/in/clips/1/head.mp4"]
+    assert "trim=end_frame=12:start_frame=0" in graph_of(blend)
+    # Part files are exact: no fitting, no scaling.
+    assert "tpad" not in graph_of(blend) and "scale" not in graph_of(blend)
+
+
+def test_only_a_whole_body_at_the_final_settings_is_copied() -> None:
+    plan = three_scene_plan()
+    windows = clip_windows(plan=plan)
+    split = clip(1, frames=84, split=True, head=12, tail=12)
+    body = Piece(clip=1, start=12, end=72)
+    out = plan.output
+    assert copyable(clip=split, piece=body, window=windows[1], output=out, encoding=FINAL)
+    assert not copyable(clip=split, piece=body, window=windows[1], output=out,
+                        encoding=FinalEncoding(preset="slow", crf=20))
+    assert not copyable(clip=split, piece=Piece(clip=1, start=12, end=60), window=windows[1], output=out,
+                        encoding=FINAL)
+    assert not copyable(clip=clip(1, frames=84), piece=body, window=windows[1], output=out, encoding=FINAL)
+
+
+def test_concat_list_states_each_segment_length_and_escapes_quotes(tmp_path: Path) -> None:
+    text = concat_list([(tmp_path / "a.mp4", 36), (tmp_path / "it's.mp4", 77)], fps=30)
+    lines = text.splitlines()
+    assert lines[0] == "ffconcat version 1.0"
+    assert lines[1] == f"file '{tmp_path}/a.mp4'" and lines[2] == "duration 1.200000"
+    assert lines[3] == f"file '{tmp_path}/it'\\''s.mp4'" and lines[4] == "duration 2.566667"
+
+
+def assembly(plan: ScenePlan) -> list[str]:
+    return assembly_args(list_path=Path("/w/segments.ffconcat"), audio_path=Path("/in/music.wav"),
+                         shape=AudioShape.for_plan(plan=plan), loudness=LINEAR, true_peak_db=-1.5,
+                         output_path=Path("/out/video.mp4")).args
+
+
+def test_assembly_copies_the_video_and_encodes_the_music_to_the_delivery_spec() -> None:
+    args = assembly(three_scene_plan())
+    opts = dict(itertools.pairwise(args))
+    assert opts["-vcodec"] == "copy" and opts["-f"] in ("concat", "mp4") and opts["-safe"] == "0"
+    assert opts["-acodec"] == "aac" and opts["-ar"] == "48000" and opts["-b:a"] == "192k" and opts["-ac"] == "2"
+    assert opts["-movflags"] == "+faststart" and args[-1] == "/out/video.mp4"
+    assert [args[i + 1] for i, a in enumerate(args) if a == "-i"] == ["/w/segments.ffconcat", "/in/music.wav"]
 
 
 def test_music_fades_in_only_when_it_starts_mid_track_and_fades_out_at_the_end() -> None:
-    from_start = filter_graph(build(three_scene_plan(music_offset=0.0), [2.0, 3.5, 2.0]))
-    mid_track = filter_graph(build(three_scene_plan(music_offset=12.25), [2.0, 3.5, 2.0]))
+    from_start = graph_of(assembly(three_scene_plan(music_offset=0.0)))
+    mid_track = graph_of(assembly(three_scene_plan(music_offset=12.25)))
     assert "type=in" not in from_start
     assert re.search(r"afade=duration=0.05:start_time=0:type=in", mid_track)
     for graph in (from_start, mid_track):
@@ -104,34 +203,8 @@ def test_music_fades_in_only_when_it_starts_mid_track_and_fades_out_at_the_end()
     assert "atrim=end=18.75:start=12.25" in mid_track
 
 
-def test_output_options_match_the_delivery_spec() -> None:
-    args = build(three_scene_plan(), [2.0, 3.5, 2.0]).args
-    opts = dict(itertools.pairwise(args))
-    assert opts["-vcodec"] == "libx264" and opts["-profile:v"] == "high" and opts["-pix_fmt"] == "yuv420p"
-    assert opts["-preset"] == "medium" and opts["-crf"] == "20"
-    assert opts["-movflags"] == "+faststart" and opts["-r"] == "24" and opts["-g"] == "48"
-    assert opts["-acodec"] == "aac" and opts["-ar"] == "48000" and opts["-b:a"] == "192k"
-    assert args[-1] == "/out/video.mp4"
-    # One encode: the music is the only input file; the three clips are decoded inside the graph.
-    assert args.count("-i") == 1
-    assert filter_graph(build(three_scene_plan(), [2.0, 3.5, 2.0])).count("movie=") == 3
-
-
-def test_a_clip_used_by_two_scenes_is_decoded_once_and_split() -> None:
-    plan = three_scene_plan()
-    clips = [
-        ClipResult(clip_key=key, provider="test", frames=48, duration=d, width=240, height=240, fps=24)
-        for key, d in (("clips/a.mp4", 2.0), ("clips/b.mp4", 3.5), ("clips/a.mp4", 2.0))
-    ]
-    cmd = build_compose_command(
-        request=ComposeRequest(plan=plan, clips=clips, audio_key="music.wav"),
-        clip_paths=[Path("/in/a.mp4"), Path("/in/b.mp4"), Path("/in/a.mp4")],
-        audio_path=Path("/in/music.wav"), loudness=LINEAR, output_path=Path("/out/video.mp4"),
-    )
-    graph = filter_graph(cmd)
-    assert graph.count("movie=") == 2 and graph.count("split=2") == 1
-
-
-def test_a_clip_count_that_does_not_match_the_scenes_is_refused() -> None:
+def test_a_clip_count_that_does_not_match_the_scenes_is_refused(tmp_path: Path) -> None:
+    request = ComposeRequest(plan=three_scene_plan(), clips=[clip(0, frames=48), clip(1, frames=84)],
+                             audio_key="music.wav")
     with pytest.raises(StageError, match="3 scenes but 2 clips"):
-        build(three_scene_plan(), [2.0, 3.5])
+        run_compose(request=request, store=LocalStore(tmp_path))

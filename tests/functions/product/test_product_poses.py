@@ -11,6 +11,8 @@ from PIL import Image
 from functions.product.dataset import build_transforms, opencv_to_opengl
 from functions.product.orbit import fit_orbit, orbit_poses, robust_centre
 from functions.product.poses import PoorCaptureError, PoseResult, estimate_poses
+from functions.product.stage import load_points
+from tests.functions.product.product_media import fox_capture, shared_fox_data_dir
 
 pytest.importorskip("pycolmap", reason="pycolmap is not installed (pip install pycolmap)")
 
@@ -29,10 +31,14 @@ def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.nda
 
 @pytest.fixture(scope="session")
 def fox(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[PoseResult, dict, float]:
-    images = sorted((media_dir / "multiview" / "fox" / "images").iterdir())
+    """estimate_poses' result on the fox, through the product stage's capture: the session registers the
+    fox once and the CLI tests (same data folder, same content key) reuse it."""
     started = time.monotonic()
-    result = estimate_poses(paths=images, work_dir=tmp_path_factory.mktemp("fox"))
+    capture, store = fox_capture(media_dir=media_dir, data_dir=shared_fox_data_dir(tmp_path_factory))
     seconds = time.monotonic() - started
+    xyz, rgb, seen_by = load_points(capture=capture, store=store)
+    result = PoseResult(images=capture.cameras, summary=capture.registration, points_xyz=xyz, points_rgb=rgb,
+                        points_seen_by=seen_by)
     given = json.loads((media_dir / "multiview" / "fox" / "transforms.json").read_text())
     return result, given, seconds
 

@@ -1,0 +1,118 @@
+"""Product turntables (issue 6): a 360° turn of a product made from the project's photos around it, the
+WebM (with alpha) and its poster, and which one the project's video shows as its product shot."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from api.deps import CurrentUser, Id, Stores, UserProject
+from api.errors import error_responses, http_error
+from api.files import stored_file
+from api.product_job import ProductJobParams
+from api.schemas import JobPublic, ProductCreate, ProductPublic, ProductUse
+from api.views import job_public, product_public
+from shared.models import PhotoSource, ProductRequest
+from shared.projects import ProductRecord
+
+router = APIRouter(tags=["products"], responses=error_responses(401, 404, 422))
+
+
+def user_product(product_id: Id, user: CurrentUser, state: Stores) -> ProductRecord:
+    return state.projects.get_product(user_id=user.id, product_id=product_id)
+
+
+UserProduct = Annotated[ProductRecord, Depends(user_product)]
+
+
+def _public(state: Stores, product: ProductRecord) -> ProductPublic:
+    used = state.projects.project_product(project_id=product.project_id)
+    return product_public(product, in_use=used is not None and used.id == product.id)
+
+
+@router.post("/projects/{project_id}/product", status_code=202, responses=error_responses(409))
+def make_product(body: ProductCreate, project: UserProject, state: Stores) -> JobPublic:
+    """Start a `product` job: the chosen photos → camera poses → a 360° turntable with a transparent
+    background (the CPU preview where no GPU trains it). Follow it on `/api/jobs/{id}/events`. With
+    `use` (the default) the project's video shows it as its product shot once it is made."""
+    if len(set(body.asset_ids)) != len(body.asset_ids):
+        raise http_error(422, "asset_ids: each photo once")
+    photos = {a.id: a for a in state.projects.list_assets(project_id=project.id) if a.kind == "photo"}
+    missing = [i for i in body.asset_ids if i not in photos]
+    if missing:
+        raise http_error(404, f"no such photo in this project: {missing[0]}")
+    chosen = [photos[i] for i in body.asset_ids]
+    request = ProductRequest(
+        photos=[PhotoSource(key=a.key, name=a.name, index=n) for n, a in enumerate(chosen)],
+        frames=body.frames, fps=body.fps, width=body.size, height=body.size,
+        renderer="preview" if body.preview else "auto",
+    )
+    params = ProductJobParams(project_id=project.id, user_id=project.user_id, asset_ids=body.asset_ids,
+                              request=request, use=body.use)
+    job = state.jobs.create_job(kind="product", params=params.model_dump(mode="json"))
+    link = state.projects.link_job(job_id=job.id, project_id=project.id, kind="product")
+    state.runner.submit(job.id)
+    return job_public(link=link, job=job)
+
+
+@router.get("/projects/{project_id}/products")
+def list_products(project: UserProject, state: Stores) -> list[ProductPublic]:
+    """The project's turntables, newest first."""
+    used = state.projects.project_product(project_id=project.id)
+    return [product_public(p, in_use=used is not None and used.id == p.id)
+            for p in state.projects.list_products(project_id=project.id)]
+
+
+@router.get("/projects/{project_id}/product")
+def get_project_product(project: UserProject, state: Stores) -> ProductPublic:
+    """The turntable the project's video shows; 404 when it shows none."""
+    product = state.projects.project_product(project_id=project.id)
+    if product is None:
+        raise http_error(404, "this project's video shows no product", hint="make a product turntable first")
+    return product_public(product, in_use=True)
+
+
+@router.put("/projects/{project_id}/product")
+def use_product(body: ProductUse, project: UserProject, state: Stores) -> ProductPublic:
+    """Show one of the project's turntables in its video (the storyboard is made again for it)."""
+    current = state.projects.project_product(project_id=project.id)
+    state.projects.use_product(project_id=project.id, product_id=body.product_id)
+    if current is None or current.id != body.product_id:
+        state.projects.delete_plan(project_id=project.id)
+        state.projects.touch_project(project_id=project.id)
+    product = state.projects.project_product(project_id=project.id)
+    assert product is not None
+    return product_public(product, in_use=True)
+
+
+@router.delete("/projects/{project_id}/product", status_code=204)
+def stop_using_product(project: UserProject, state: Stores) -> Response:
+    """The video shows no product any more (the turntable itself is kept, and can be used again)."""
+    if state.projects.project_product(project_id=project.id) is not None:
+        state.projects.use_product(project_id=project.id, product_id=None)
+        state.projects.delete_plan(project_id=project.id)
+        state.projects.touch_project(project_id=project.id)
+    return Response(status_code=204)
+
+
+@router.get("/products/{product_id}")
+def get_product(product: UserProduct, state: Stores) -> ProductPublic:
+    return _public(state, product)
+
+
+@router.get("/products/{product_id}/video", response_class=Response,
+            responses={200: {"content": {"video/webm": {}}}, 206: {"description": "The requested byte range."}})
+def product_video(request: Request, product: UserProduct, state: Stores, download: bool = False) -> Response:
+    """The turntable: VP9 WebM with alpha, one full turn; `Range` answered 206. `?download=1` saves it."""
+    return stored_file(request=request, store=state.artifacts, key=product.turntable_key, media_type="video/webm",
+                       download_name=f"product-{product.id[:8]}.webm" if download else None,
+                       missing="the turntable is gone from the store", hint="make the product turntable again")
+
+
+@router.get("/products/{product_id}/poster", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def product_poster(request: Request, product: UserProduct, state: Stores) -> Response:
+    """The first frame, an RGBA PNG."""
+    return stored_file(request=request, store=state.artifacts, key=product.poster_key, media_type="image/png",
+                       missing="the turntable's poster is gone from the store")
