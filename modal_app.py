@@ -255,7 +255,7 @@ GPU_STAGE: dict[str, Any] = {
     "image": gpu_image, "gpu": GPU_TYPE, "volumes": VOLUMES, "env": CONTAINER_ENV,
     "timeout": 3600, "retries": _retries(1), "max_containers": 4,
 }
-"""For the GPU stages when they land: `@app.function(**GPU_STAGE)`."""
+"""The GPU stages' common options (product_train, product_render)."""
 
 
 def _stage(name: str, secret_list: list[modal.Secret]) -> dict[str, Any]:

@@ -102,8 +102,9 @@ def _video_options(p: argparse.ArgumentParser) -> None:
     cloud.add_argument("--style-provider", metavar="NAME", help="local, gemini, openai, replicate[:MODEL] "
                        "(MOMENTLOOP_STYLE_PROVIDER)")
     cloud.add_argument("--plan-provider", metavar="NAME", help="local, gemini, openai (MOMENTLOOP_PLAN_PROVIDER)")
-    cloud.add_argument("--clip-provider", metavar="NAME[:MODEL]", help="local, kling, seedance, veo, sora, "
-                       "replicate[:MODEL], gemini, openai (MOMENTLOOP_CLIP_PROVIDER)")
+    cloud.add_argument("--clip-provider", metavar="NAME[:MODEL]", help="local, kling, seedance, veo, sora (OpenAI "
+                       "announced its shutdown for 2026-09-24), replicate[:MODEL], gemini, openai "
+                       "(MOMENTLOOP_CLIP_PROVIDER)")
     cloud.add_argument("--music-provider", metavar="NAME", help="local, replicate (MusicGen) for a generated song "
                        "(MOMENTLOOP_MUSIC_PROVIDER)")
     cloud.add_argument("--budget", type=_usd, metavar="USD", help="stop the job before it spends more than this "
@@ -198,6 +199,11 @@ def _copy_out(src: Path, dest: Path) -> None:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
+        # mkstemp makes the file private (0600); the user's video gets the permissions any new file of
+        # theirs would (0644 under the usual umask), so it can be shared or served.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, dest)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -107,9 +107,9 @@ def plan_public(*, record: PlanRecord, look: str, live_assets: set[str]) -> Plan
         aid = record.asset_ids[s.photo_index] if s.photo_index < len(record.asset_ids) else None
         alive = aid is not None and aid in live_assets
         scenes.append(ScenePublic(
-            index=s.index, kind=s.kind, asset_id=aid if alive else None, photo=s.photo, start=s.start, end=s.end, beats=s.beats,
+            index=s.index, asset_id=aid if alive else None, photo=s.photo, start=s.start, end=s.end, beats=s.beats,
             move=s.move, transition_in=s.transition_in, transition_seconds=s.transition_seconds, framing=s.framing,
-            prompt=s.prompt, thumbnail_url=f"/api/assets/{aid}/thumbnail" if alive else None,
+            prompt=s.prompt, thumbnail_url=f"/api/assets/{aid}/thumbnail" if alive else None, kind=s.kind,
         ))
     return PlanPublic(
         duration=plan.output.duration, tempo=plan.tempo, music_offset=plan.music_offset, beats=plan.beats,

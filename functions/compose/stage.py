@@ -37,6 +37,7 @@ from shared.hashing import content_key
 from shared.media.probe import probe
 from shared.models import ClipResult, ComposeRequest, ComposeResult, FinalEncoding
 from shared.progress import Reporter, silent
+from shared.settings import get_settings
 from shared.store import ArtifactStore, get_model, put_model
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,6 @@ SEGMENTS_SHARE, ASSEMBLY_SHARE = 60.0, 35.0
 """Percent of the stage's progress given to encoding segments and to the final assembly."""
 ENCODE_TIMEOUT_BASE, ENCODE_TIMEOUT_PER_SECOND = 300.0, 30.0
 """Far beyond any sane encode (a 60 s 1080x1920 video takes about a minute on two cores), but finite."""
-SEGMENT_WORKERS = 2
-"""Concurrent segment encodes: x264 is threaded already, but short segments spend much of their time
-starting up and filling the lookahead, which a second encode overlaps."""
 
 
 def compose_prefix(*, request: ComposeRequest) -> str:
@@ -96,13 +94,16 @@ def run_compose(*, request: ComposeRequest, store: ArtifactStore, report: Report
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="momentloop-compose-")))
         shape = AudioShape.for_plan(plan=plan)
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=SEGMENT_WORKERS + 1) as pool:
+        # Segment encodes at once: one per two cores, like the clip renders (`render_concurrency`): each
+        # is a threaded x264 of ~0.4 GB; one more thread measures the music.
+        workers = get_settings().render_concurrency
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers + 1) as pool:
             # The music's loudness depends on nothing the video does: measure it while segments encode.
             loudness_job = pool.submit(plan_loudness, audio_path=audio_path, shape=shape,
                                        target_lufs=request.target_lufs, true_peak_db=request.true_peak_db)
             report(percent=0, message="joining the clips")
             pieces = _make_segments(segments=segments, request=request, files=files, fits=fits, encoding=encoding,
-                                    work=work, pool=pool, report=report)
+                                    work=work, pool=pool, workers=workers, report=report)
             loudness = loudness_job.result()
         log.info("music at %.1f LUFS, %.1f dBTP: %s normalisation",
                  loudness.measured.input_i, loudness.measured.input_tp, loudness.mode)
@@ -160,6 +161,7 @@ def _make_segments(
     encoding: FinalEncoding,
     work: Path,
     pool: concurrent.futures.ThreadPoolExecutor,
+    workers: int,
     report: Reporter,
 ) -> list[tuple[Path, bool]]:
     """Each segment's file, in order, and whether it was copied: copied bodies where their parameter
@@ -200,7 +202,14 @@ def _make_segments(
         return dest
 
     paths: list[Path | None] = list(chosen)
-    for i, path in zip(to_encode, pool.map(encode, to_encode), strict=True):
+    # At most `workers` encodes at once, whatever else shares the pool.
+    slots = threading.Semaphore(workers)
+
+    def encode_in_slot(i: int) -> Path:
+        with slots:
+            return encode(i)
+
+    for i, path in zip(to_encode, pool.map(encode_in_slot, to_encode), strict=True):
         paths[i] = path
 
     # Copying is only valid between identical parameter sets; a clip body that differs (another

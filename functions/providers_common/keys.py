@@ -61,9 +61,11 @@ def uses_cloud(*, stage: str, chain: str) -> bool:
 
 def executor_limits(settings: Settings) -> tuple[int, dict[str, int]]:
     """Workers and per-stage limits for a local executor: CPU stages get the machine's workers; a stage
-    calling a cloud provider waits on the network, so it gets that provider's concurrency limit instead."""
+    calling a cloud provider waits on the network, so it gets that provider's concurrency limit instead;
+    local clip renders are each a multi-threaded encode, so fewer run at once (`render_concurrency`)."""
     cpu = settings.workers
     limits = {stage: cpu for stage in ("analyze_photo", "analyze_music", "music", "plan", "compose")}
     limits["style"] = settings.style_concurrency if uses_cloud(stage="style", chain=settings.style_provider) else cpu
-    limits["clips"] = settings.clip_concurrency if uses_cloud(stage="clips", chain=settings.clip_provider) else cpu
+    limits["clips"] = (settings.clip_concurrency if uses_cloud(stage="clips", chain=settings.clip_provider)
+                       else min(cpu, settings.render_concurrency))
     return max(cpu, *limits.values()), limits

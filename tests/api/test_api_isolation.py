@@ -24,6 +24,9 @@ def test_another_users_ids_are_404_on_every_route(live: LiveServer, rendered: di
     owner: Api = rendered["owner"]
     pid, eid, jid = rendered["project"]["id"], rendered["export_id"], rendered["job"]["id"]
     aid = rendered["assets"][0]["id"]
+    # This project has no product turntable (making one takes COLMAP); tests/api/test_product_routes.py tries
+    # these routes with a real one. Here: the owner's project ids on them, and their coverage below.
+    tid = "0" * 32
     secret_words = {rendered["project"]["name"], *(a["name"] for a in rendered["assets"])}
     before = _snapshot(owner, pid, jid)
 
@@ -56,6 +59,14 @@ def test_another_users_ids_are_404_on_every_route(live: LiveServer, rendered: di
         ("GET", f"/api/exports/{eid}/video", {}),
         ("GET", f"/api/exports/{eid}/video?download=1", {}),
         ("GET", f"/api/exports/{eid}/poster", {}),
+        ("POST", f"/api/projects/{pid}/product", {"json": {"asset_ids": [aid, aid, aid]}}),
+        ("GET", f"/api/projects/{pid}/product", {}),
+        ("PUT", f"/api/projects/{pid}/product", {"json": {"product_id": tid}}),
+        ("DELETE", f"/api/projects/{pid}/product", {}),
+        ("GET", f"/api/projects/{pid}/products", {}),
+        ("GET", f"/api/products/{tid}", {}),
+        ("GET", f"/api/products/{tid}/video", {}),
+        ("GET", f"/api/products/{tid}/poster", {}),
     ]
     tried: set[tuple[str, str]] = set()
     for method, path, kwargs in attempts:
@@ -65,7 +76,7 @@ def test_another_users_ids_are_404_on_every_route(live: LiveServer, rendered: di
         assert not any(word in r.text for word in secret_words), (method, path, r.text)
         template = path.split("?")[0]
         for name, value in (("project_id", pid), ("project_id", mine), ("asset_id", aid), ("job_id", jid),
-                            ("export_id", eid)):
+                            ("export_id", eid), ("product_id", tid)):
             template = template.replace(value, "{" + name + "}")
         tried.add((method, template.replace("/styles/lego", "/styles/{look}").replace("/scenes/0", "/scenes/{index}")))
     # Nothing an id reaches is left untried: every route of the schema with an id in its path.

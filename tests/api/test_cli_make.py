@@ -70,6 +70,9 @@ def test_output_spec_measured_from_the_file(made: dict[str, object]) -> None:
     assert abs(info.duration - 8.0) <= 1 / 30 + 1e-6
     assert count_frames(out) == 240
     assert mp4_is_faststart(out)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask, "the video gets the user's usual permissions"
     assert integrated_loudness(out) == pytest.approx(-14.0, abs=1.0)
     assert true_peak(out) <= -1.0
 

@@ -79,7 +79,8 @@ VEO = VideoModel(
     price=Price(per_second=0.40, source="Gemini API: Veo 3.1 with audio, $0.40 per second (2025)"),
 )
 # openai 3.x marks the videos API deprecated: "The Sora API is scheduled to permanently shut down on
-# September 24, 2026." Until then it works; a chain ("sora,kling,local") keeps jobs going after it.
+# September 24, 2026." That date has passed: accounts without access get an error that the fallback
+# chain records before moving on ("sora,kling,local"), so keep sora out of default chains.
 SORA = VideoModel(
     vendor="openai", model="sora-2", durations=[4, 8, 12], aspects=["9:16", "16:9"],
     resolutions=["720x1280", "1280x720"], resolution="720p", short_side=720, fps=30,

@@ -73,3 +73,18 @@ def test_a_database_url_chooses_postgres(tmp_path: Path, postgres_url: str) -> N
         jobs.close()
         projects.close()
     assert not (tmp_path / "momentloop.db").exists()
+
+
+def test_local_renders_run_one_per_two_cores_and_cloud_clips_by_their_provider_limit(tmp_path: Path) -> None:
+    from functions.providers_common.keys import executor_limits
+
+    def limits(**values: object) -> dict[str, int]:
+        return executor_limits(Settings(data_dir=tmp_path, **values))[1]  # type: ignore[arg-type]
+
+    # Each local render is a threaded x264 encode of ~0.5 GB: two at once on two cores would not be
+    # faster, only twice as big.
+    assert limits(workers=2, render_concurrency=1)["clips"] == 1
+    assert limits(workers=8, render_concurrency=4)["clips"] == 4
+    assert limits(workers=2, render_concurrency=4)["clips"] == 2, "never more than the workers"
+    assert limits(workers=2, clip_provider="kling", clip_concurrency=5)["clips"] == 5
+    assert limits(workers=2)["analyze_photo"] == 2

@@ -362,7 +362,7 @@ export function renderRender(section, state) {
     document.getElementById('connection').hidden = true;
   });
   state.on('jobs', () => {
-    const renders = state.jobs.filter((j) => j.kind !== 'plan')
+    const renders = state.jobs.filter((j) => j.kind !== 'plan' && j.kind !== 'product')
       .sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
     const latest = renders[0];
     if (!latest || (current && current.job.id === latest.id)) return;

@@ -177,6 +177,7 @@ export function renderStoryboard(section, state) {
             h('span', { text: `Scene ${i + 1}` }),
             h('span', { class: 'scene-time', text: `${s.start.toFixed(1)}–${s.end.toFixed(1)} s · ${s.beats} beat${s.beats === 1 ? '' : 's'}` })),
           h('p', { class: 'chips' },
+            s.kind === 'product' ? h('span', { class: 'chip', text: 'Product 360°' }) : null,
             h('span', { class: 'chip', text: MOVES[s.move] || s.move }),
             h('span', { class: ['chip', s.transition_in === 'crossfade' && 'chip-soft'], text: TRANSITIONS[s.transition_in] || s.transition_in })),
           h('p', { class: 'scene-prompt', text: s.prompt })),

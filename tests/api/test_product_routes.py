@@ -1,0 +1,317 @@
+"""Product turntables over HTTP (issue 6 in the web app): real fox frames uploaded to a project, the
+`product` job followed over SSE phase by phase, the WebM with alpha downloaded (Range, decoded with
+libvpx-vp9), another user's 404s, a poor capture failing the job with the reshoot hint, a render of the
+project placing the product shot in its plan; and on the Modal path (the two GPU pieces faked at the
+edge, as tests/test_modal_product.py fakes them), training steps with their loss on the SSE stream."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from api.product_job import ModalProductBackend
+from functions.pipeline.backends import get_scale_settings
+from functions.product.turntable import read_turntable_rgba
+from shared.settings import get_settings
+from tests.api.conftest import Api, LiveServer, serving
+from tests.api.conftest import test_settings as server_settings
+
+PHASE_ORDER = ["frames", "poses", "dataset", "render", "encode"]
+SMALL = {"preview": True, "frames": 8, "fps": 12, "size": 96}
+UNRELATED = ["astronaut.png", "camera.png", "chelsea_cat.png", "coffee.png", "hato_pigeon.jpg"]
+
+
+@pytest.fixture(scope="module")
+def fox_small(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """12 frames of the fox walk-around (every other of the first 24), long side 480: what COLMAP sees anyway."""
+    frames = sorted((media_dir / "multiview" / "fox" / "images").glob("*.jpg"))
+    if len(frames) < 24:
+        pytest.skip("the fox capture is absent")
+    out = tmp_path_factory.mktemp("fox-small")
+    small = []
+    for src in frames[:24:2]:
+        with Image.open(src) as im:
+            im.thumbnail((480, 480))
+            dest = out / src.name
+            im.convert("RGB").save(dest, quality=92)
+        small.append(dest)
+    return small
+
+
+def upload_all(api: Api, project_id: str, paths: list[Path]) -> list[str]:
+    ids = []
+    for p in paths:
+        r = api.upload(project_id, p)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    return ids
+
+
+def phases_in_order(events: list[dict[str, Any]]) -> list[str]:
+    seen: list[str] = []
+    for e in events:
+        if e["event"] == "progress" and (not seen or seen[-1] != e["data"]["item"]):
+            seen.append(e["data"]["item"])
+    return seen
+
+
+@pytest.fixture(scope="module")
+def made(live: LiveServer, fox_small: list[Path]) -> Iterator[dict[str, Any]]:
+    """One user's project with the fox frames and a finished preview turntable, its job's whole SSE stream."""
+    api = Api(live, live.add_user(f"seller-{uuid.uuid4().hex[:6]}"))
+    project = api.project(name="fox")
+    ids = upload_all(api, project["id"], fox_small)
+    started = time.monotonic()
+    r = api.http.post(f"/api/projects/{project['id']}/product", json={"asset_ids": ids, **SMALL})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    events = api.events(job["id"])  # the stream ends after the terminal event
+    seconds = time.monotonic() - started
+    finished = api.wait(job["id"])
+    yield {"api": api, "project": project, "job": job, "finished": finished, "events": events,
+           "asset_ids": ids, "seconds": seconds}
+    api.http.close()
+
+
+def test_a_turntable_job_streams_its_phases_in_order_and_finishes(made: dict[str, Any]) -> None:
+    job, finished, events = made["job"], made["finished"], made["events"]
+    assert job["kind"] == "product" and job["status"] in ("queued", "running")
+    assert finished["status"] == "done", finished
+    assert finished["product_id"], "the finished job names the turntable it made"
+    assert [int(e["id"]) for e in events] == list(range(1, len(events) + 1)), "gap-free, in order"
+    assert events[-1]["event"] == "done" and "turntable: 8 frames 96x96" in events[-1]["data"]["message"]
+    assert phases_in_order(events) == PHASE_ORDER, phases_in_order(events)
+    percents = [e["data"]["percent"] for e in events if e["event"] == "progress"]
+    assert percents == sorted(percents), "the bar never goes back"
+    assert percents[-1] == pytest.approx(100.0) and percents[0] < 10.0
+    stages = [(e["data"]["stage"], e["data"]["status"]) for e in events if e["event"] == "stage"]
+    assert stages == [("product", "running"), ("product", "done")]
+    assert made["seconds"] < 45, f"{made['seconds']:.1f} s for 12 small photos"
+
+
+def test_the_turntable_downloads_as_webm_with_alpha_and_a_poster(made: dict[str, Any]) -> None:
+    api, product_id = made["api"], made["finished"]["product_id"]
+    product = api.http.get(f"/api/products/{product_id}").json()
+    assert (product["frames"], product["width"], product["height"], product["fps"]) == (8, 96, 96, 12)
+    assert product["preview"] is True and product["renderer"] == "preview" and product["in_use"] is True
+    r = api.http.get(product["video_url"])
+    assert r.status_code == 200 and r.headers["content-type"] == "video/webm"
+    assert r.content[:4] == b"\x1a\x45\xdf\xa3", "an EBML (WebM) header"
+    assert int(r.headers["content-length"]) == product["size_bytes"] == len(r.content)
+    part = api.http.get(product["video_url"], headers={"Range": "bytes=10-99"})
+    assert part.status_code == 206 and part.content == r.content[10:100]
+    assert part.headers["content-range"] == f"bytes 10-99/{len(r.content)}"
+
+    clip = Path(api.server.settings.data_dir) / "downloaded.webm"
+    clip.write_bytes(r.content)
+    frames = list(read_turntable_rgba(clip))  # libvpx-vp9 named before the input: the alpha plane kept
+    assert len(frames) == 8 and frames[0].shape == (96, 96, 4)
+    alpha = np.stack([f[..., 3] for f in frames])
+    assert (alpha < 16).mean() > 0.2, "the background is transparent"
+    assert (alpha > 240).mean() > 0.02, "the fox is opaque"
+
+    poster = api.http.get(product["poster_url"])
+    assert poster.status_code == 200 and poster.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(poster.content)) as im:
+        assert im.mode == "RGBA" and im.size == (96, 96)
+
+    project = api.http.get(f"/api/projects/{made['project']['id']}").json()
+    assert project["product"]["id"] == product_id, "the project remembers its product"
+
+
+def test_another_user_gets_404_on_every_product_route(made: dict[str, Any], live: LiveServer) -> None:
+    other = live.client(live.add_user())
+    pid, product_id, job_id = made["project"]["id"], made["finished"]["product_id"], made["job"]["id"]
+    tries = [
+        ("POST", f"/api/projects/{pid}/product", {"asset_ids": made["asset_ids"], **SMALL}),
+        ("GET", f"/api/projects/{pid}/product", None),
+        ("PUT", f"/api/projects/{pid}/product", {"product_id": product_id}),
+        ("DELETE", f"/api/projects/{pid}/product", None),
+        ("GET", f"/api/projects/{pid}/products", None),
+        ("GET", f"/api/products/{product_id}", None),
+        ("GET", f"/api/products/{product_id}/video", None),
+        ("GET", f"/api/products/{product_id}/poster", None),
+        ("GET", f"/api/jobs/{job_id}", None),
+        ("GET", f"/api/jobs/{job_id}/events", None),
+    ]
+    for method, path, body in tries:
+        r = other.request(method, path, json=body)
+        assert r.status_code == 404, f"{method} {path}: {r.status_code} {r.text}"
+    # and the owner's product is untouched by those attempts
+    owner = made["api"]
+    assert owner.http.get(f"/api/projects/{pid}/product").json()["id"] == product_id
+    other.close()
+
+
+def test_photos_that_cannot_work_fail_the_job_with_the_reshoot_hint(api: Api, good_photos: list[Path]) -> None:
+    project = api.project(name="junk")
+    ids = upload_all(api, project["id"], [p for p in good_photos if p.name in UNRELATED])
+    assert len(ids) == 5
+    r = api.http.post(f"/api/projects/{project['id']}/product", json={"asset_ids": ids, **SMALL})
+    assert r.status_code == 202, r.text
+    events = api.events(r.json()["id"])
+    job = api.wait(r.json()["id"])
+    assert job["status"] == "failed" and "placed in 3D" in job["error"], job
+    assert "\n" not in job["error"] and "overlap" in job["hint"], "one line and how to reshoot"
+    assert events[-1]["event"] == "failed" and "overlap" in events[-1]["data"]["hint"]
+    assert api.http.get(f"/api/projects/{project['id']}/products").json() == []
+    assert api.http.get(f"/api/projects/{project['id']}").json()["product"] is None
+
+
+def test_bad_product_requests_are_4xx(made: dict[str, Any], api: Api) -> None:
+    owner, pid = made["api"], made["project"]["id"]
+    ids = made["asset_ids"]
+    for body, status in [({"asset_ids": ids[:2]}, 422), ({"asset_ids": [ids[0], ids[0], ids[1]]}, 422),
+                         ({"asset_ids": [*ids[:3], "nope"]}, 404), ({"asset_ids": ids, "size": 99}, 422),
+                         ({"asset_ids": ids, "colour": "red"}, 422)]:
+        r = owner.http.post(f"/api/projects/{pid}/product", json=body)
+        assert r.status_code == status, (body, r.text)
+        assert r.json()["detail"]
+    mine = api.project(name="mine")
+    r = api.http.put(f"/api/projects/{mine['id']}/product", json={"product_id": made["finished"]["product_id"]})
+    assert r.status_code == 404, "another project's turntable cannot be used here"
+
+
+def test_a_render_afterwards_has_the_product_shot_and_it_can_be_removed(made: dict[str, Any]) -> None:
+    api, pid, product_id = made["api"], made["project"]["id"], made["finished"]["product_id"]
+    job = api.http.post(f"/api/projects/{pid}/render").json()
+    done = api.wait(job["id"], timeout=180)
+    assert done["status"] == "done", done
+    plan = api.http.get(f"/api/projects/{pid}/plan").json()
+    product_scenes = [s for s in plan["scenes"] if s["kind"] == "product"]
+    assert len(product_scenes) == 1, [s["kind"] for s in plan["scenes"]]
+    assert product_scenes[0]["start"] in plan["beats"] or product_scenes[0]["start"] == 0
+    clip_items = {e["data"]["item"] for e in api.events(job["id"]) if e["event"] == "item"
+                  and e["data"]["stage"] == "clips"}
+    assert any("product over" in item for item in clip_items), clip_items
+    assert api.http.get(f"/api/projects/{pid}/exports").json()[0]["job_id"] == job["id"]
+
+    assert api.http.delete(f"/api/projects/{pid}/product").status_code == 204
+    assert api.http.get(f"/api/projects/{pid}/product").status_code == 404
+    assert api.http.get(f"/api/projects/{pid}/plan").status_code == 404, "the storyboard had the product shot"
+    assert api.http.get(f"/api/products/{product_id}").json()["in_use"] is False, "the turntable itself stays"
+    r = api.http.put(f"/api/projects/{pid}/product", json={"product_id": product_id})
+    assert r.status_code == 200 and r.json()["in_use"] is True
+
+
+# ---------------------------------------------------------------------------------- the Modal path
+
+
+def _clear_settings() -> None:
+    get_settings.cache_clear()
+    get_scale_settings.cache_clear()
+
+
+@pytest.fixture()
+def modal_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveServer, Any]]:
+    """A server whose executor is `modal`, its product pieces those of modal_app.py under `.local()` (they
+    read and write this server's artifact folder, as containers share the Volume)."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("MOMENTLOOP_DATA_DIR", str(data))
+    for name in ("MOMENTLOOP_MODAL_SECRETS", "MOMENTLOOP_STORE", "MOMENTLOOP_MODAL_GPU", "MOMENTLOOP_EXECUTOR",
+                 "MOMENTLOOP_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    _clear_settings()
+    import modal_app
+    from functions.pipeline.backends import ScaleSettings
+
+    settings = server_settings(data).model_copy(update={"executor": "modal"})
+    with serving(settings, scale=ScaleSettings(store="local", database_url=None)) as server:
+        yield server, modal_app
+    _clear_settings()
+
+
+@pytest.mark.filterwarnings("ignore:The product_.* function is executing locally")
+def test_training_steps_and_loss_reach_the_sse_stream_on_the_modal_path(
+    modal_server: tuple[LiveServer, Any], fox_small: list[Path]
+) -> None:
+    """The GPU pieces faked at the edge exactly as tests/test_modal_product.py does: training reports through
+    the real progress wiring (the piece's queue reporter, the job's drain), rendering fills each chunk with
+    the CPU renderer; poses and encode are modal_app's real functions."""
+    from functions.pipeline.modal_executor import InProcessChannel
+    from functions.product.stage import phase_reporter
+
+    server, modal_app = modal_server
+    trained: list[str] = []
+
+    def fake_train(req: dict[str, Any], capture: dict[str, Any], plan: dict[str, Any], progress: Any,
+                   index: int) -> dict[str, Any]:
+        def body(store: Any, report: Any) -> dict[str, Any]:
+            assert plan["renderer"] == "nerf"
+            train = phase_reporter(report, "train")
+            for step in (250, 500, 750):
+                train(percent=step / 10, message=f"step {step}/1000 loss {0.1 - step / 10_000:.4f}")
+                time.sleep(0.55)  # the piece's queue reporter sends at most two updates a second
+            trained.append(plan["key"])
+            return {"run": {"key": f"{plan['key']}/nerf", "method": "splatfacto", "files": [], "step": 999}}
+
+        reply: dict[str, Any] = modal_app._product_piece(body, progress, index)
+        return reply
+
+    def fake_render_starmap(args: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        return [modal_app.product_preview.local(req, capture, plan, chunk, progress, index)
+                for req, capture, plan, run, chunk, progress, index in args]
+
+    calls = {"product_poses": modal_app.product_poses.local, "product_train": fake_train,
+             "product_render.starmap": fake_render_starmap, "product_encode": modal_app.product_encode.local}
+    server.state.runner.product_backend = lambda **_: ModalProductBackend(calls=calls, channel=InProcessChannel.open)
+
+    api = Api(server, server.add_user())
+    project = api.project(name="fox on modal")
+    ids = upload_all(api, project["id"], fox_small)
+    r = api.http.post(f"/api/projects/{project['id']}/product",
+                      json={"asset_ids": ids, "frames": 8, "fps": 12, "size": 96})
+    assert r.status_code == 202, r.text
+    events = api.events(r.json()["id"])
+    assert events[-1]["event"] == "done", events[-1]
+    assert len(trained) == 1
+    steps = [e["data"] for e in events if e["event"] == "progress" and e["data"]["item"] == "train"]
+    messages = [s["message"] for s in steps]
+    assert "train: step 250/1000 loss 0.0750" in messages and "train: step 750/1000 loss 0.0250" in messages, messages
+    assert all(45.0 < s["percent"] < 65.0 for s in steps), "training sits in its span of the bar"
+    # A Modal piece sends at most two updates a second, so a phase as short as `dataset` may not show.
+    seen = phases_in_order(events)
+    assert seen == [p for p in ["frames", "poses", "dataset", "train", "render", "encode"] if p in seen], seen
+    assert {"poses", "train", "render", "encode"} <= set(seen), seen
+    percents = [e["data"]["percent"] for e in events if e["event"] == "progress"]
+    assert percents == sorted(percents)
+    product = api.http.get(f"/api/products/{api.wait(r.json()['id'])['product_id']}").json()
+    assert product["renderer"] == "nerf" and product["preview"] is False and product["frames"] == 8
+    assert api.http.get(product["video_url"]).content[:4] == b"\x1a\x45\xdf\xa3"
+    api.http.close()
+
+
+def test_a_cancelled_turntable_resumes_and_finishes(api: Api, fox_small: list[Path]) -> None:
+    """Cancelled while COLMAP places the cameras (the job stops at its next report), then resumed on the same
+    job: its stream goes on after the `failed`/`cancelled` event to `done`, like a render's."""
+    project = api.project(name="fox, interrupted")
+    ids = upload_all(api, project["id"], fox_small[1::2])  # a capture of its own: nothing cached
+    job = api.http.post(f"/api/projects/{project['id']}/product", json={"asset_ids": ids, **SMALL}).json()
+    deadline = time.monotonic() + 30
+    while not any(e.type == "progress" for e in api.server.state.jobs.events(job["id"])):
+        assert time.monotonic() < deadline, "the job never reported"
+        time.sleep(0.02)
+    assert api.http.post(f"/api/jobs/{job['id']}/cancel").status_code == 200
+    stopped = api.wait(job["id"])
+    assert stopped["status"] == "cancelled", stopped
+    assert api.http.get(f"/api/projects/{project['id']}/products").json() == []
+
+    resumed = api.http.post(f"/api/jobs/{job['id']}/resume")
+    assert resumed.status_code == 202 and resumed.json()["kind"] == "product"
+    finished = api.wait(job["id"])
+    assert finished["status"] == "done" and finished["product_id"], finished
+    events = api.events(job["id"])
+    kinds = [e["event"] for e in events]
+    assert kinds.count("failed") == 1 and kinds[-1] == "done"
+    assert events[kinds.index("failed")]["data"]["status"] == "cancelled"
+    after = events[kinds.index("failed") + 1:]
+    assert after[0]["data"]["status"] == "resumed"
+    assert phases_in_order(after) == PHASE_ORDER
