@@ -616,27 +616,11 @@ def run_product_pieces(*, request: dict[str, Any], calls: dict[str, Any], channe
     ProductResult (JSON), or raises the first piece's failure (InputError for a poor capture)."""
     import time
 
-    from functions.pipeline.modal_executor import unwrap
+    from functions.pipeline.modal_executor import drained, unwrap
     from functions.product.nerf_command import frame_chunks
     from functions.product.stage import PHASES
 
-    done = threading.Event()
-
-    def drain() -> None:
-        while True:
-            last_round = done.is_set()
-            try:
-                updates = channel.get_many(100, block=not last_round, timeout=0.5)
-            except Exception:  # progress is best effort
-                updates = []
-            for _index, percent, message in updates:
-                on_progress(percent, message)
-            if last_round:
-                return
-
-    reader = threading.Thread(target=drain, name="product-progress", daemon=True)
-    reader.start()
-    try:
+    with drained(channel, on_progress=lambda _index, percent, message: on_progress(percent, message)):
         seconds: dict[str, float] = {}
         poses = unwrap(calls["product_poses"](request, channel, 0))
         capture, plan = poses["capture"], poses["plan"]
@@ -656,9 +640,6 @@ def run_product_pieces(*, request: dict[str, Any], calls: dict[str, Any], channe
             on_progress(low + (high - low) * n / len(chunks), f"render: {n}/{len(chunks)} chunks of frames")
         seconds["render"] = round(time.monotonic() - started, 3)
         return unwrap(calls["product_encode"](request, capture, plan, seconds, channel, 2))
-    finally:
-        done.set()
-        reader.join(timeout=5)
 
 
 @app.function(image=cpu_image, volumes=VOLUMES, secrets=JOB_SECRETS, env=JOB_ENV,

@@ -195,20 +195,25 @@ def main() -> None:
                                          "peak_rss": peak, "stages": events}, indent=2))
 
 
-def stage_seconds(db: Path) -> dict[str, float]:
-    """Wall time per stage, from the job's own event log (first 'running' to last 'done' event)."""
+def stage_spans(db: Path) -> dict[str, tuple[float, float]]:
+    """(first, last) stage event of each stage, POSIX seconds, from the newest job's own event log."""
     import sqlite3
     from datetime import datetime
 
     rows = sqlite3.connect(db).execute(
         "SELECT body FROM events WHERE job_id=(SELECT id FROM jobs ORDER BY created_at DESC LIMIT 1) ORDER BY seq"
     ).fetchall()
-    spans: dict[str, list[datetime]] = {}
+    times: dict[str, list[float]] = {}
     for (body,) in rows:
         e = json.loads(body)
         if e["type"] == "stage" and e["stage"]:
-            spans.setdefault(e["stage"], []).append(datetime.fromisoformat(e["ts"]))
-    return {k: (max(v) - min(v)).total_seconds() for k, v in spans.items()}
+            times.setdefault(e["stage"], []).append(datetime.fromisoformat(e["ts"]).timestamp())
+    return {k: (min(v), max(v)) for k, v in times.items()}
+
+
+def stage_seconds(db: Path) -> dict[str, float]:
+    """Wall time per stage (first 'running' to last 'done' event)."""
+    return {k: end - start for k, (start, end) in stage_spans(db).items()}
 
 
 def order_clips(db: Path, artifacts: Path) -> list[list[Path]]:

@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -27,7 +25,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import PHOTOS, make_music  # noqa: E402
+from bench.run import PHOTOS, make_music, stage_spans  # noqa: E402
 
 
 class TreeCPU:
@@ -68,19 +66,6 @@ class TreeCPU:
         return self.samples
 
 
-def stage_spans(db: Path) -> list[tuple[str, float, float]]:
-    """(stage, first event, last event) in wall-clock seconds, from the job's own event log."""
-    rows = sqlite3.connect(db).execute(
-        "SELECT body FROM events WHERE job_id=(SELECT id FROM jobs ORDER BY created_at DESC LIMIT 1) ORDER BY seq"
-    ).fetchall()
-    spans: dict[str, list[float]] = {}
-    for (body,) in rows:
-        e = json.loads(body)
-        if e["type"] == "stage" and e["stage"]:
-            spans.setdefault(e["stage"], []).append(datetime.fromisoformat(e["ts"]).timestamp())
-    return sorted(((k, min(v), max(v)) for k, v in spans.items()), key=lambda s: s[1])
-
-
 def cpu_between(samples: list[tuple[float, float]], start: float, end: float) -> float:
     def at(t: float) -> float:
         before = [cpu for wall, cpu in samples if wall <= t]
@@ -111,7 +96,8 @@ def main() -> None:
         samples = sampler.stop()
         if proc.returncode != 0:
             raise SystemExit(f"make failed:\n{stderr[-3000:]}")
-        spans = stage_spans(work / "data" / "momentloop.db")
+        spans = sorted(((k, *v) for k, v in stage_spans(work / "data" / "momentloop.db").items()),
+                       key=lambda span: span[1])
     rows: dict[str, tuple[float, float]] = {}
     for stage, start, end in spans:
         name = "analyze (photos + music)" if stage in ("analyze_photo", "analyze_music", "music") else stage

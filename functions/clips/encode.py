@@ -6,10 +6,7 @@ already as limited-range BT.601 YUV (see yuv.py, and why) and the stream is tagg
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +14,7 @@ import numpy as np
 from functions.clips.yuv import Planes
 from shared.errors import FFmpegError
 from shared.media import h264
-from shared.media.ffmpeg import ffmpeg_exe
+from shared.media.ffmpeg import feed_ffmpeg
 from shared.models import FinalEncoding
 
 
@@ -61,38 +58,18 @@ def encode_frames(*, frames: Iterable[Planes], dest: Path, width: int, height: i
     """Encode `frames` (width x height YUV 4:2:0 planes) to `dest`; return how many were written.
 
     Raises FFmpegError (with the command and ffmpeg's stderr) when the encoder fails."""
-    cmd = [ffmpeg_exe(), *encode_args(dest=dest, width=width, height=height, fps=fps, codec=codec)]
+    args = encode_args(dest=dest, width=width, height=height, fps=fps, codec=codec)
     expected = ((height, width), (height // 2, width // 2), (height // 2, width // 2))
-    written = 0
-    # stderr goes to a file, not a pipe: a chatty ffmpeg can then never block on a full pipe while we
-    # block writing its stdin.
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
-        assert proc.stdin is not None
-        try:
-            for frame in frames:
-                planes = (frame.y, frame.u, frame.v)
-                shapes = tuple(p.shape for p in planes)
-                if shapes != expected or any(p.dtype != np.uint8 for p in planes):
-                    raise ValueError(f"frame {written} has planes {shapes}, expected uint8 {expected}")
-                for plane in planes:
-                    proc.stdin.write(np.ascontiguousarray(plane).data)
-                written += 1
-            proc.stdin.close()
-            code = proc.wait()
-        except BrokenPipeError:
-            code = proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            if proc.stdin and not proc.stdin.closed:
-                with contextlib.suppress(BrokenPipeError):
-                    proc.stdin.close()
-        if code != 0:
-            err.seek(0)
-            raise FFmpegError("clip encode failed", cmd=cmd, stderr=err.read().decode(errors="replace"))
+
+    def checked() -> Iterator[list[memoryview]]:
+        for n, frame in enumerate(frames):
+            planes = (frame.y, frame.u, frame.v)
+            shapes = tuple(p.shape for p in planes)
+            if shapes != expected or any(p.dtype != np.uint8 for p in planes):
+                raise ValueError(f"frame {n} has planes {shapes}, expected uint8 {expected}")
+            yield [np.ascontiguousarray(p).data for p in planes]
+
+    written = feed_ffmpeg(args, frames=checked(), what="clip encode")
     if written == 0:
-        raise FFmpegError("clip encode got no frames", cmd=cmd, stderr="")
+        raise FFmpegError("clip encode got no frames", cmd=args, stderr="")
     return written

@@ -196,6 +196,38 @@ class InProcessChannel:
         return items
 
 
+@contextlib.contextmanager
+def drained(
+    channel: ProgressChannel, *, on_progress: ItemProgress, ignore: Callable[[int], bool] = lambda _index: False
+) -> Iterator[None]:
+    """While the block runs, a thread hands every (index, percent, message) that arrives on `channel` to
+    `on_progress` (unless `ignore(index)`); after it, one last round catches what arrived late. Progress
+    is best effort: a channel that cannot be read is skipped."""
+    done = threading.Event()
+
+    def drain() -> None:
+        while True:
+            last_round = done.is_set()
+            try:
+                updates = channel.get_many(100, block=not last_round, timeout=0.5)
+            except Exception:
+                log.debug("progress channel read failed", exc_info=True)
+                updates = []
+            for index, percent, message in updates:
+                if not ignore(index):
+                    on_progress(index, percent, message)
+            if last_round:
+                return
+
+    reader = threading.Thread(target=drain, name="modal-progress", daemon=True)
+    reader.start()
+    try:
+        yield
+    finally:
+        done.set()
+        reader.join(timeout=5)
+
+
 class ModalExecutor:
     """Runs a stage's items as Modal function calls, at most `max_in_flight` at once.
 
@@ -364,31 +396,12 @@ class ModalExecutor:
     def _draining(
         channel: ProgressChannel, *, on_progress: ItemProgress, finished: set[int], lock: threading.Lock
     ) -> Iterator[None]:
-        done = threading.Event()
+        def late(index: int) -> bool:
+            with lock:
+                return index in finished  # never report an item going back from 100 %
 
-        def drain() -> None:
-            while True:
-                last_round = done.is_set()
-                try:
-                    updates = channel.get_many(100, block=not last_round, timeout=0.5)
-                except Exception:
-                    log.debug("progress channel read failed", exc_info=True)
-                    updates = []
-                for index, percent, message in updates:
-                    with lock:
-                        late = index in finished  # never report an item going back from 100 %
-                    if not late:
-                        on_progress(index, percent, message)
-                if last_round:
-                    return
-
-        reader = threading.Thread(target=drain, name="modal-progress", daemon=True)
-        reader.start()
-        try:
+        with drained(channel, on_progress=on_progress, ignore=late):
             yield
-        finally:
-            done.set()
-            reader.join(timeout=5)
 
     def _reload(self) -> None:
         """See what the workers committed. A Volume refuses to reload while files are open on it (a

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from shared.errors import FFmpegError, InputError
-from shared.media.ffmpeg import ffmpeg_exe
+from shared.media.ffmpeg import feed_ffmpeg, ffmpeg_exe
 
 __all__ = ["decode_args", "encode_args", "encode_turntable", "read_rgba_png", "read_turntable_rgba",
            "turntable_size", "write_rgba_png"]
@@ -74,32 +74,15 @@ def encode_turntable(*, frames: Iterable[np.ndarray], dest: Path, width: int, he
     Raises FFmpegError (with the command and ffmpeg's stderr) when the encoder fails."""
     if width % 2 or height % 2:
         raise ValueError(f"turntable size {width}x{height} must be even (4:2:0)")
-    cmd = [ffmpeg_exe(), *encode_args(dest=dest, width=width, height=height, fps=fps, crf=crf, speed=speed)]
-    written = 0
-    # stderr goes to a file: a chatty ffmpeg can then never block on a full pipe while we write its stdin
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
-        assert proc.stdin is not None
-        try:
-            for frame in frames:
-                if frame.shape != (height, width, 4) or frame.dtype != np.uint8:
-                    raise ValueError(f"frame {written} is {frame.dtype} {frame.shape}, expected uint8 "
-                                     f"{(height, width, 4)}")
-                proc.stdin.write(np.ascontiguousarray(frame).data)
-                written += 1
-            proc.stdin.close()
-            code = proc.wait()
-        except BrokenPipeError:
-            code = proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
-    if code != 0:
-        raise FFmpegError("turntable encode failed", cmd=cmd, stderr=stderr)
-    return written
+    args = encode_args(dest=dest, width=width, height=height, fps=fps, crf=crf, speed=speed)
+
+    def checked() -> Iterator[list[memoryview]]:
+        for n, frame in enumerate(frames):
+            if frame.shape != (height, width, 4) or frame.dtype != np.uint8:
+                raise ValueError(f"frame {n} is {frame.dtype} {frame.shape}, expected uint8 {(height, width, 4)}")
+            yield [np.ascontiguousarray(frame).data]
+
+    return feed_ffmpeg(args, frames=checked(), what="turntable encode")
 
 
 def turntable_size(path: Path) -> tuple[int, int, float]:

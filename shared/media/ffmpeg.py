@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from shared.errors import FFmpegError
@@ -56,3 +59,37 @@ def run_ffmpeg(args: list[str], *, what: str, timeout: float | None = None) -> s
     if proc.returncode != 0:
         raise FFmpegError(f"{what} failed", cmd=cmd, stderr=proc.stderr)
     return proc.stderr
+
+
+def feed_ffmpeg(args: list[str], *, frames: Iterable[Sequence[bytes | memoryview]], what: str) -> int:
+    """Run ffmpeg with `args` (no executable), writing each frame's buffers (its planes, in order) to
+    its stdin; return how many frames were written. An ffmpeg that fails is an FFmpegError carrying the
+    command and its stderr; an exception from `frames` kills ffmpeg and propagates."""
+    cmd = [ffmpeg_exe(), *args]
+    written = 0
+    # stderr goes to a file, not a pipe: a chatty ffmpeg can then never block on a full pipe while we
+    # block writing its stdin.
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        assert proc.stdin is not None
+        try:
+            for buffers in frames:
+                for buffer in buffers:
+                    proc.stdin.write(buffer)
+                written += 1
+            proc.stdin.close()
+            code = proc.wait()
+        except BrokenPipeError:  # ffmpeg stopped reading: its exit code and stderr say why
+            code = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            if not proc.stdin.closed:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
+        if code != 0:
+            err.seek(0)
+            raise FFmpegError(f"{what} failed", cmd=cmd, stderr=err.read().decode(errors="replace"))
+    return written
