@@ -4,7 +4,6 @@ inputs; and the `modal run` path (upload, job with progress, download) makes a r
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from collections.abc import Iterator
@@ -16,53 +15,32 @@ from typing import Any
 import modal
 import pytest
 
-from functions.pipeline.backends import get_scale_settings
 from functions.pipeline.modal_executor import InProcessChannel, unwrap
 from shared.errors import InputError
 from shared.media.probe import probe
 from shared.settings import get_settings
 from shared.store import LocalStore
+from tests import modal_support
+from tests.modal_support import clear_settings, imported_modal_app
 
 STAGES = ("analyze_photo", "analyze_music", "music", "plan", "style", "clips", "compose")
-MODAL_APP = Path(__file__).resolve().parents[1] / "modal_app.py"
-
-
-def _clear_settings() -> None:
-    get_settings.cache_clear()
-    get_scale_settings.cache_clear()
 
 
 @pytest.fixture(autouse=True)
 def _settings_read_afresh() -> Iterator[None]:
     """Tests here change MOMENTLOOP_* variables; no cached settings may outlive them."""
-    _clear_settings()
+    clear_settings()
     yield
-    _clear_settings()
+    clear_settings()
 
 
 @pytest.fixture()
 def modal_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("MOMENTLOOP_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MOMENTLOOP_OUTPUT_PRESET", "veryfast")
-    for name in ("MOMENTLOOP_MODAL_SECRETS", "MOMENTLOOP_STORE", "MOMENTLOOP_MODAL_GPU", "MOMENTLOOP_EXECUTOR"):
-        monkeypatch.delenv(name, raising=False)
-    _clear_settings()
-    import modal_app as app_module
-
-    yield app_module
-    _clear_settings()
+    yield from imported_modal_app(tmp_path=tmp_path, monkeypatch=monkeypatch)
 
 
 def fresh_import(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
-    """modal_app.py imported anew under `env`, as `modal deploy` would import it on that machine."""
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    _clear_settings()
-    spec = importlib.util.spec_from_file_location(f"modal_app_variant_{len(env)}", MODAL_APP)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return modal_support.fresh_import(monkeypatch, name=f"modal_app_variant_{len(env)}", **env)
 
 
 def named_secrets(fn: Any) -> set[str]:
@@ -315,8 +293,8 @@ def test_the_numba_warm_up_build_step_fills_the_cache(tmp_path: Path) -> None:
 
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
     code = "import modal_app; modal_app.warm_librosa()"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=MODAL_APP.parent, env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=modal_support.MODAL_APP.parent, env=env,
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     cached = list((tmp_path / "numba").rglob("*.nbi"))
     assert any("librosa" in str(p) for p in cached), "librosa's numba kernels are cached for the next process"

@@ -5,7 +5,6 @@ with alpha), and the GPU pieces refuse clearly on a machine without a GPU."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -13,44 +12,24 @@ from typing import Any
 
 import pytest
 
-from functions.pipeline.backends import get_scale_settings, open_job_store
+from functions.pipeline.backends import open_job_store
 from functions.pipeline.modal_executor import unwrap
 from shared.errors import MomentLoopError
 from shared.settings import get_settings
 from shared.store import LocalStore
+from tests import modal_support
+from tests.modal_support import imported_modal_app
 
-MODAL_APP = Path(__file__).resolve().parents[1] / "modal_app.py"
 PRODUCT = ("product_poses", "product_train", "product_render", "product_preview", "product_encode")
-
-
-def _clear_settings() -> None:
-    get_settings.cache_clear()
-    get_scale_settings.cache_clear()
 
 
 @pytest.fixture()
 def modal_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("MOMENTLOOP_DATA_DIR", str(tmp_path / "data"))
-    for name in ("MOMENTLOOP_MODAL_SECRETS", "MOMENTLOOP_STORE", "MOMENTLOOP_MODAL_GPU", "MOMENTLOOP_EXECUTOR",
-                 "MOMENTLOOP_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    _clear_settings()
-    import modal_app as app_module
-
-    yield app_module
-    _clear_settings()
+    yield from imported_modal_app(tmp_path=tmp_path, monkeypatch=monkeypatch)
 
 
 def fresh_import(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    _clear_settings()
-    spec = importlib.util.spec_from_file_location("modal_app_product_variant", MODAL_APP)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    _clear_settings()
-    return module
+    return modal_support.fresh_import(monkeypatch, name="modal_app_product_variant", **env)
 
 
 def test_product_functions_ask_for_their_hardware(modal_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
