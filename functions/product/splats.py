@@ -3,9 +3,11 @@
 Without a GPU there is no NeRF or Gaussian splatting to train, but the sparse cloud already holds the
 object's shape and colours. Each point becomes a disc whose world size is its spacing to its neighbours
 (so the discs close the surface without bleeding far past it), projected with the orbit camera and
-painted far to near (painter's algorithm). Pixels no disc covers stay transparent. It looks like a
-point cloud, not a photo: every frame carries a small "PREVIEW" mark so nobody mistakes it for the
-final render.
+painted far to near (painter's algorithm). Pixels no disc covers stay transparent. The discs' own
+colours are one per point; with the photos at hand, the covered pixels take their colour from the
+photos instead (texture.py), so the surface shows the object's real texture while the discs give its
+shape and alpha. Its silhouette is still the discs': every frame carries a small "PREVIEW" mark so
+nobody mistakes it for the final render.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from functions.product.texture import SourceViews, smooth_depth, texture_pixels
 from shared.models import Intrinsics
 
 PREVIEW_LABEL = "PREVIEW"
@@ -107,8 +110,10 @@ def render_splats(
     disc_scale: float = 0.75,
     max_radius_px: int = 60,
     label: bool = True,
+    texture: SourceViews | None = None,
 ) -> np.ndarray:
-    """One RGBA frame (H, W, 4 uint8) of `cloud` seen by the camera (`cam_to_world`, OpenCV axes)."""
+    """One RGBA frame (H, W, 4 uint8) of `cloud` seen by the camera (`cam_to_world`, OpenCV axes). With
+    `texture`, the discs give shape and alpha and the photos give the colour (see texture.py)."""
     w, h = intrinsics.width, intrinsics.height
     frame = np.zeros((h, w, 4), np.uint8)
     if len(cloud):
@@ -142,12 +147,31 @@ def render_splats(
             y0, y1 = max(0, rows[0] - pad), min(h, rows[-1] + pad + 1)
             x0, x1 = max(0, cols[0] - pad), min(w, cols[-1] + pad + 1)
             box = frame[y0:y1, x0:x1]
+            if texture is not None:
+                _paint_from_photos(box, depth=depth[y0:y1, x0:x1], origin=(x0, y0), cam_to_world=cam_to_world,
+                                   intrinsics=intrinsics, views=texture, sigma=max(1.0, float(np.median(r[inside]))))
             _close_pinholes(box, depth=depth[y0:y1, x0:x1], tolerance=3.0 * float(np.median(cloud.radius)),
                             size=size)
             _soften_edges(box)
     if label:
         draw_preview_label(frame)
     return frame
+
+
+def _paint_from_photos(frame: np.ndarray, *, depth: np.ndarray, origin: tuple[int, int], cam_to_world: np.ndarray,
+                       intrinsics: Intrinsics, views: SourceViews, sigma: float) -> None:
+    """Recolour the covered pixels of `frame` (a box of the whole frame at `origin`) from the photos, in
+    place; a pixel no chosen photo sees keeps its disc's colour."""
+    covered = (frame[:, :, 3] > 0) & np.isfinite(depth)
+    if not covered.any():
+        return
+    smooth = smooth_depth(np.where(covered, depth, 0.0).astype(np.float32), covered=covered, sigma=sigma)
+    rows, cols = np.nonzero(covered)
+    texel = texture_pixels(rows=rows + origin[1], cols=cols + origin[0],
+                                 depth=smooth[rows, cols].astype(np.float64), cam_to_world=cam_to_world,
+                                 intrinsics=intrinsics, views=views)
+    seen = texel.weight > 0.5
+    frame[rows[seen], cols[seen], :3] = np.clip(texel.colour[seen], 0, 255).round().astype(np.uint8)
 
 
 def _close_pinholes(frame: np.ndarray, *, depth: np.ndarray, tolerance: float, size: int) -> None:

@@ -30,6 +30,7 @@ from functions.product.dataset import build_transforms
 from functions.product.orbit import ReconstructionError, axes_focus, fit_orbit, orbit_poses, robust_centre
 from functions.product.poses import PoseResult, estimate_poses
 from functions.product.splats import object_cloud, render_splats
+from functions.product.texture import SourceViews
 from functions.product.turntable import encode_turntable, read_rgba_png, write_rgba_png
 from functions.product.video import sample_video_frames
 from shared.errors import OptionError, PhotoError
@@ -53,7 +54,10 @@ log = logging.getLogger(__name__)
 
 CAPTURE_VERSION = "2"
 """Bump when the poses, dataset or orbit change for the same inputs."""
-RENDER_VERSION = "2"
+RENDER_VERSION = "4"
+TEXTURE_MAX_SIDE = 1280
+"""Photos colouring the preview are read at most this big: sharp enough for a 1080 frame of the object,
+light enough to keep every photo of a 200-photo capture in memory."""
 """Bump when the rendered frames change for the same capture and settings."""
 
 POSE_MAX_SIDE = 480
@@ -331,6 +335,27 @@ def load_points(*, capture: ProductCapture, store: ArtifactStore) -> tuple[np.nd
         return data["xyz"], data["rgb"], data["seen_by"]
 
 
+def source_views(*, capture: ProductCapture, store: ArtifactStore, max_side: int = TEXTURE_MAX_SIDE) -> SourceViews:
+    """The capture's registered photos (from its dataset), for colouring the preview."""
+    images = [f for f in capture.dataset_files if f != "transforms.json"]
+    if len(images) != len(capture.cameras):
+        raise ValueError(f"{len(images)} dataset images for {len(capture.cameras)} cameras")
+
+    def load(index: int) -> np.ndarray:
+        with store.local_path(f"{capture.dataset_key}/{images[index]}") as path:
+            bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise ValueError(f"dataset image {images[index]} does not decode")
+        scale = min(1.0, max_side / max(bgr.shape[:2]))
+        if scale < 1.0:
+            bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    return SourceViews(cam_to_world=[np.asarray(c.cam_to_world) for c in capture.cameras],
+                       intrinsics=[c.intrinsics for c in capture.cameras], load=load,
+                       centre=np.asarray(capture.orbit.centre))
+
+
 def render_preview_frames(*, capture: ProductCapture, plan: ProductRenderPlan, store: ArtifactStore, start: int = 0,
                           stop: int | None = None, report: Reporter = silent) -> list[str]:
     """Render frames [start, stop) with the CPU splat renderer into their keys (frames already there are
@@ -339,12 +364,15 @@ def render_preview_frames(*, capture: ProductCapture, plan: ProductRenderPlan, s
     xyz, rgb, seen_by = load_points(capture=capture, store=store)
     cloud = object_cloud(points=xyz, colors=rgb, seen_by=seen_by, centre=np.asarray(capture.orbit.centre),
                          crop_radius=capture.object_radius)
-    report(percent=0.0, message=f"{len(cloud)} points as splats, frames {start}-{stop - 1}")
+    views = source_views(capture=capture, store=store)
+    report(percent=0.0, message=f"{len(cloud)} points as splats, coloured from {len(capture.cameras)} photos, "
+                                f"frames {start}-{stop - 1}")
     keys = []
     for i in range(start, stop):
         key = plan.frame_keys[i]
         if not store.exists(key):
-            frame = render_splats(cloud=cloud, cam_to_world=np.asarray(plan.cameras[i]), intrinsics=plan.intrinsics)
+            frame = render_splats(cloud=cloud, cam_to_world=np.asarray(plan.cameras[i]), intrinsics=plan.intrinsics,
+                                  texture=views)
             with store.write_path(key, suffix=".png") as tmp:
                 write_rgba_png(frame=frame, dest=tmp)
         keys.append(key)
