@@ -134,7 +134,8 @@ def product_source(product: ProductRecord) -> ProductSource:
 
 def job_params(*, project: ProjectRecord, assets: list[AssetRecord], plan: ScenePlan | None = None,
                scene: int | None = None, product: ProductRecord | None = None) -> ProjectJobParams:
-    photos = [a for a in assets if a.kind == "photo"]
+    # Captures (role `capture`) are for turntables only: never a scene of the video.
+    photos = [a for a in assets if a.kind == "photo" and a.role == "photo"]
     song = next((a for a in assets if a.kind == "music"), None)
     return ProjectJobParams(
         project_id=project.id,

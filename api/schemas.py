@@ -59,7 +59,10 @@ class AssetPublic(BaseModel):
     id: str
     kind: Literal["photo", "music"]
     name: str
-    position: int | None = Field(description="Place of a photo in the order (0 first); null for music.")
+    position: int | None = Field(description="Place of a photo in its role's order (0 first); null for music.")
+    role: Literal["photo", "capture"] = Field(
+        default="photo", description="photo: the video's own (a scene, or its song); capture: a photo of a product "
+                                     "capture, for turntables only, never a scene of the video.")
     width: int | None = Field(description="Upright width of a photo, in pixels.")
     height: int | None
     duration: float | None = Field(description="Seconds of a song.")
@@ -208,7 +211,9 @@ Even = Annotated[int, Field(ge=64, le=2048, multiple_of=2)]
 
 class ProductCreate(In):
     asset_ids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
-        min_length=3, max_length=200, description="Photos of the project taken around the product, any order.")
+        min_length=3, max_length=200,
+        description="The project's capture photos (role capture; its ordinary photos are accepted too) taken "
+                    "around the product, any order.")
     preview: bool = Field(default=False, description="The CPU point-splat preview even where a GPU could train.")
     frames: int = Field(default=120, ge=8, le=1440, description="Frames of the full turn.")
     fps: Fps = 30

@@ -19,6 +19,8 @@ class ServerSettings(Settings):
         description="Largest file one upload may carry; a body past it is cut off there and answered 413.",
     )
     max_photos: int = Field(default=40, ge=1, description="Photos one project may hold.")
+    max_captures: int = Field(default=200, ge=1, description=(
+        "Photos of a product capture one project may hold (issue 6), counted apart from its photos."))
     job_workers: int = Field(default=1, ge=1, le=16, description="Jobs that run at the same time.")
     sse_heartbeat_seconds: float = Field(
         default=15.0, gt=0, description="A `: ping` comment is sent when the event stream was quiet this long.")

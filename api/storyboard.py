@@ -21,7 +21,7 @@ _EPS = 1e-6
 def fingerprint(*, project: ProjectRecord, assets: Sequence[AssetRecord]) -> str:
     """What a storyboard depends on: the photos (and their order), the song and the output options."""
     basis = {
-        "photos": [(a.id, a.key) for a in assets if a.kind == "photo"],
+        "photos": [(a.id, a.key) for a in assets if a.kind == "photo" and a.role == "photo"],
         "music": [(a.id, a.key) for a in assets if a.kind == "music"],
         "aspect": project.aspect,
         "duration": project.duration,

@@ -10,7 +10,7 @@ from shared.projects import AssetRecord, ExportRecord, JobLink, ProductRecord, P
 def asset_public(asset: AssetRecord) -> AssetPublic:
     return AssetPublic(
         id=asset.id, kind=asset.kind, name=asset.name, position=asset.position, width=asset.width,
-        height=asset.height, duration=asset.duration, size_bytes=asset.size_bytes,
+        height=asset.height, duration=asset.duration, size_bytes=asset.size_bytes, role=asset.role,
         thumbnail_url=f"/api/assets/{asset.id}/thumbnail" if asset.thumb_key else None,
         created_at=asset.created_at,
     )
@@ -24,7 +24,8 @@ def project_public(*, project: ProjectRecord, projects: ProjectStore,
     return ProjectPublic(
         id=project.id, name=project.name, look=project.look, aspect=project.aspect, duration=project.duration,
         fps=project.fps, created_at=project.created_at, updated_at=project.updated_at,
-        photo_count=sum(1 for a in assets if a.kind == "photo"), music=asset_public(song) if song else None,
+        photo_count=sum(1 for a in assets if a.kind == "photo" and a.role == "photo"),
+        music=asset_public(song) if song else None,
         product=product_public(product, in_use=True) if product else None,
     )
 

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS assets (
     height       INTEGER,
     duration     REAL,
     size_bytes   INTEGER NOT NULL,
-    created_at   TEXT NOT NULL
+    created_at   TEXT NOT NULL,
+    role         TEXT NOT NULL DEFAULT 'photo'
 );
 CREATE INDEX IF NOT EXISTS assets_by_project ON assets (project_id, kind, position);
 CREATE TABLE IF NOT EXISTS plans (
@@ -110,9 +111,15 @@ CREATE TABLE IF NOT EXISTS project_products (
 );
 """
 # The product tables came after the first databases: being new tables, CREATE TABLE IF NOT EXISTS (run at
-# every open) is their migration; no existing table changed.
+# every open) is their migration. `assets.role` came later still: a column of an existing table, added by
+# SQLiteProjectStore._migrate to a file made before it (every old row is one of the video's own, `photo`).
 
 AssetKind = Literal["photo", "music"]
+AssetRole = Literal["photo", "capture"]
+"""`photo`: the video's own media (its photos, in order, and its song); `capture`: a photo of a product
+capture (issue 6), for turntables only, never a scene of the video."""
+
+_ADDED_ASSET_COLUMNS = {"role": "TEXT NOT NULL DEFAULT 'photo'"}
 
 
 class NotFoundError(MomentLoopError):
@@ -160,6 +167,7 @@ class AssetRecord(BaseModel):
     duration: float | None = None
     size_bytes: int
     created_at: datetime
+    role: AssetRole = Field(default="photo", description="photo: the video's own; capture: a product capture's.")
 
 
 class Waveform(BaseModel):
@@ -236,8 +244,9 @@ class ProjectStore(Protocol):
     def add_asset(self, *, project_id: str, kind: AssetKind, name: str, key: str, size_bytes: int,
                   thumb_key: str | None = None, preview_key: str | None = None, width: int | None = None,
                   height: int | None = None, duration: float | None = None,
-                  max_photos: int | None = None) -> AssetRecord: ...
-    def list_assets(self, *, project_id: str) -> list[AssetRecord]: ...
+                  max_photos: int | None = None, role: AssetRole = "photo",
+                  max_captures: int | None = None) -> AssetRecord: ...
+    def list_assets(self, *, project_id: str, role: AssetRole = "photo") -> list[AssetRecord]: ...
     def get_asset(self, *, user_id: str, asset_id: str) -> AssetRecord: ...
     def delete_asset(self, *, project_id: str, asset_id: str) -> None: ...
     def reorder_photos(self, *, project_id: str, asset_ids: Sequence[str]) -> list[AssetRecord]: ...
@@ -283,11 +292,24 @@ def new_id() -> str:
 
 _PROJECT_COLS = "id, user_id, name, look, aspect, duration, fps, created_at, updated_at"
 _ASSET_COLS = ("id, project_id, kind, name, position, key, thumb_key, preview_key, width, height, duration, "
-               "size_bytes, created_at")
+               "size_bytes, created_at, role")
 _EXPORT_COLS = "id, project_id, job_id, video_key, poster_key, duration, width, height, size_bytes, created_at"
 _PRODUCT_COLS = ("id, project_id, job_id, turntable_key, poster_key, frames, fps, width, height, duration, renderer, "
                  "size_bytes, created_at")
 _PROJECT_FIELDS = frozenset({"name", "look", "aspect", "duration", "fps"})
+
+
+def _check_role(*, kind: AssetKind, role: AssetRole) -> None:
+    if role == "capture" and kind != "photo":
+        raise ConflictError("a capture is a photo of the product; a song belongs to the video (role photo)")
+
+
+def _check_limit(*, role: AssetRole, count: int, max_photos: int | None, max_captures: int | None) -> None:
+    """The video's photos and a product capture's are counted apart, each against its own limit."""
+    if role == "photo" and max_photos is not None and count >= max_photos:
+        raise ConflictError(f"a project holds at most {max_photos} photos")
+    if role == "capture" and max_captures is not None and count >= max_captures:
+        raise ConflictError(f"a project holds at most {max_captures} photos of a product capture")
 
 
 def _project(row: Sequence[Any]) -> ProjectRecord:
@@ -312,6 +334,16 @@ class SQLiteProjectStore:
     def __init__(self, path: Path) -> None:
         self.db = SQLiteDatabase(path, schema=_SCHEMA)
         self.path = self.db.path
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns a file made by an earlier version lacks. Checked and altered in one write
+        transaction, so two processes opening the same old file at once add each column once."""
+        with self._tx() as db:
+            have = {row[1] for row in db.execute("PRAGMA table_info(assets)")}
+            for column, kind in _ADDED_ASSET_COLUMNS.items():
+                if column not in have:
+                    db.execute(f"ALTER TABLE assets ADD COLUMN {column} {kind}")
 
     def _conn(self) -> sqlite3.Connection:
         return self.db.conn()
@@ -416,8 +448,11 @@ class SQLiteProjectStore:
     def add_asset(self, *, project_id: str, kind: AssetKind, name: str, key: str, size_bytes: int,
                   thumb_key: str | None = None, preview_key: str | None = None, width: int | None = None,
                   height: int | None = None, duration: float | None = None,
-                  max_photos: int | None = None) -> AssetRecord:
-        """A photo goes last in the order; a song replaces the project's song."""
+                  max_photos: int | None = None, role: AssetRole = "photo",
+                  max_captures: int | None = None) -> AssetRecord:
+        """A photo goes last in its role's order (the video's photos, or the captures: each with its own
+        limit); a song replaces the project's song."""
+        _check_role(kind=kind, role=role)
         aid = new_id()
         now = _now().isoformat()
         with self._tx() as db:
@@ -425,25 +460,24 @@ class SQLiteProjectStore:
                 raise NotFoundError("project", project_id)
             position: int | None = None
             if kind == "photo":
-                (count,) = db.execute("SELECT COUNT(*) FROM assets WHERE project_id=? AND kind='photo'",
-                                      (project_id,)).fetchone()
-                if max_photos is not None and count >= max_photos:
-                    raise ConflictError(f"a project holds at most {max_photos} photos")
+                (count,) = db.execute("SELECT COUNT(*) FROM assets WHERE project_id=? AND kind='photo' AND role=?",
+                                      (project_id, role)).fetchone()
+                _check_limit(role=role, count=count, max_photos=max_photos, max_captures=max_captures)
                 position = count
             else:
                 db.execute("DELETE FROM assets WHERE project_id=? AND kind='music'", (project_id,))
-            db.execute(f"INSERT INTO assets ({_ASSET_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            db.execute(f"INSERT INTO assets ({_ASSET_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                        (aid, project_id, kind, name, position, key, thumb_key, preview_key, width, height, duration,
-                        size_bytes, now))
+                        size_bytes, now, role))
             db.execute("UPDATE projects SET updated_at=? WHERE id=?", (now, project_id))
         row = self._conn().execute(f"SELECT {_ASSET_COLS} FROM assets WHERE id=?", (aid,)).fetchone()
         return _asset(row)
 
-    def list_assets(self, *, project_id: str) -> list[AssetRecord]:
-        """Photos in their order, then the song."""
+    def list_assets(self, *, project_id: str, role: AssetRole = "photo") -> list[AssetRecord]:
+        """`photo`: the video's photos in their order, then the song; `capture`: the captures in theirs."""
         rows = self._conn().execute(
-            f"SELECT {_ASSET_COLS} FROM assets WHERE project_id=? "
-            "ORDER BY CASE kind WHEN 'photo' THEN 0 ELSE 1 END, position, created_at", (project_id,)
+            f"SELECT {_ASSET_COLS} FROM assets WHERE project_id=? AND role=? "
+            "ORDER BY CASE kind WHEN 'photo' THEN 0 ELSE 1 END, position, created_at", (project_id, role)
         ).fetchall()
         return [_asset(r) for r in rows]
 
@@ -459,11 +493,13 @@ class SQLiteProjectStore:
 
     def delete_asset(self, *, project_id: str, asset_id: str) -> None:
         with self._tx() as db:
-            cur = db.execute("DELETE FROM assets WHERE id=? AND project_id=?", (asset_id, project_id))
-            if cur.rowcount == 0:
+            gone = db.execute("SELECT role FROM assets WHERE id=? AND project_id=?", (asset_id, project_id)).fetchone()
+            if gone is None:
                 raise NotFoundError("asset", asset_id)
+            db.execute("DELETE FROM assets WHERE id=?", (asset_id,))
             ids = [r[0] for r in db.execute(
-                "SELECT id FROM assets WHERE project_id=? AND kind='photo' ORDER BY position", (project_id,))]
+                "SELECT id FROM assets WHERE project_id=? AND kind='photo' AND role=? ORDER BY position",
+                (project_id, gone[0]))]
             for position, aid in enumerate(ids):
                 db.execute("UPDATE assets SET position=? WHERE id=?", (position, aid))
             db.execute("UPDATE projects SET updated_at=? WHERE id=?", (_now().isoformat(), project_id))
@@ -472,7 +508,7 @@ class SQLiteProjectStore:
         """Put the project's photos in the order of `asset_ids`, which must name each of them once."""
         with self._tx() as db:
             current = {r[0] for r in db.execute(
-                "SELECT id FROM assets WHERE project_id=? AND kind='photo'", (project_id,))}
+                "SELECT id FROM assets WHERE project_id=? AND kind='photo' AND role='photo'", (project_id,))}
             given = list(asset_ids)
             if len(set(given)) != len(given):
                 raise ConflictError("the order names a photo more than once")

@@ -25,6 +25,7 @@ from shared.projects import (
     _PROJECT_FIELDS,
     AssetKind,
     AssetRecord,
+    AssetRole,
     ConflictError,
     ExportRecord,
     JobLink,
@@ -34,6 +35,8 @@ from shared.projects import (
     ProjectRecord,
     UserRecord,
     _asset,
+    _check_limit,
+    _check_role,
     _export,
     _now,
     _product,
@@ -83,7 +86,8 @@ CREATE TABLE IF NOT EXISTS assets (
     height       INTEGER,
     duration     DOUBLE PRECISION,
     size_bytes   BIGINT NOT NULL,
-    created_at   TIMESTAMPTZ NOT NULL
+    created_at   TIMESTAMPTZ NOT NULL,
+    role         TEXT NOT NULL DEFAULT 'photo'
 );
 CREATE INDEX IF NOT EXISTS assets_by_project ON assets (project_id, kind, position);
 CREATE TABLE IF NOT EXISTS plans (
@@ -131,9 +135,17 @@ CREATE TABLE IF NOT EXISTS project_products (
     project_id  TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
     product_id  TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE
 );
+-- assets.role (photo: the video's own; capture: a product capture's), added to a table an earlier version
+-- made. Looked up first: ALTER TABLE would take the table's exclusive lock on every open.
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                   AND table_name = 'assets' AND column_name = 'role') THEN
+        ALTER TABLE assets ADD COLUMN role TEXT NOT NULL DEFAULT 'photo';
+    END IF;
+END $$;
 """
-# The product tables are new tables (no existing one changed): CREATE TABLE IF NOT EXISTS, run under the
-# schema lock at every start, is their migration for databases made before them.
+# The product tables are new tables: CREATE TABLE IF NOT EXISTS, run under the schema lock at every start,
+# is their migration for databases made before them; the DO block above is assets.role's.
 
 _SCHEMA_LOCK = 0x6D6C70726A  # any constant: serialises CREATE TABLE IF NOT EXISTS across processes
 
@@ -276,35 +288,37 @@ class PostgresProjectStore:
     def add_asset(self, *, project_id: str, kind: AssetKind, name: str, key: str, size_bytes: int,
                   thumb_key: str | None = None, preview_key: str | None = None, width: int | None = None,
                   height: int | None = None, duration: float | None = None,
-                  max_photos: int | None = None) -> AssetRecord:
-        """A photo goes last in the order; a song replaces the project's song."""
+                  max_photos: int | None = None, role: AssetRole = "photo",
+                  max_captures: int | None = None) -> AssetRecord:
+        """A photo goes last in its role's order (the video's photos, or the captures: each with its own
+        limit); a song replaces the project's song."""
+        _check_role(kind=kind, role=role)
         aid = new_id()
         now = _now()
         with self._tx() as db:
             self._lock_project(db, project_id)
             position: int | None = None
             if kind == "photo":
-                row = db.execute("SELECT COUNT(*) FROM assets WHERE project_id=%s AND kind='photo'",
-                                 (project_id,)).fetchone()
+                row = db.execute("SELECT COUNT(*) FROM assets WHERE project_id=%s AND kind='photo' AND role=%s",
+                                 (project_id, role)).fetchone()
                 count = int(row[0]) if row else 0
-                if max_photos is not None and count >= max_photos:
-                    raise ConflictError(f"a project holds at most {max_photos} photos")
+                _check_limit(role=role, count=count, max_photos=max_photos, max_captures=max_captures)
                 position = count
             else:
                 db.execute("DELETE FROM assets WHERE project_id=%s AND kind='music'", (project_id,))
-            db.execute(f"INSERT INTO assets ({_ASSET_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            db.execute(f"INSERT INTO assets ({_ASSET_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                        (aid, project_id, kind, name, position, key, thumb_key, preview_key, width, height, duration,
-                        size_bytes, now))
+                        size_bytes, now, role))
             db.execute("UPDATE projects SET updated_at=%s WHERE id=%s", (now, project_id))
         row = self._one(f"SELECT {_ASSET_COLS} FROM assets WHERE id=%s", (aid,))
         assert row is not None  # just committed; assets go only with their project
         return _asset(row)
 
-    def list_assets(self, *, project_id: str) -> list[AssetRecord]:
-        """Photos in their order, then the song."""
+    def list_assets(self, *, project_id: str, role: AssetRole = "photo") -> list[AssetRecord]:
+        """`photo`: the video's photos in their order, then the song; `capture`: the captures in theirs."""
         rows = self._all(
-            f"SELECT {_ASSET_COLS} FROM assets WHERE project_id=%s "
-            "ORDER BY CASE kind WHEN 'photo' THEN 0 ELSE 1 END, position, created_at", (project_id,))
+            f"SELECT {_ASSET_COLS} FROM assets WHERE project_id=%s AND role=%s "
+            "ORDER BY CASE kind WHEN 'photo' THEN 0 ELSE 1 END, position, created_at", (project_id, role))
         return [_asset(r) for r in rows]
 
     def get_asset(self, *, user_id: str, asset_id: str) -> AssetRecord:
@@ -319,11 +333,13 @@ class PostgresProjectStore:
     def delete_asset(self, *, project_id: str, asset_id: str) -> None:
         with self._tx() as db:
             self._lock_project(db, project_id)
-            cur = db.execute("DELETE FROM assets WHERE id=%s AND project_id=%s", (asset_id, project_id))
-            if cur.rowcount == 0:
+            gone = db.execute("DELETE FROM assets WHERE id=%s AND project_id=%s RETURNING role",
+                              (asset_id, project_id)).fetchone()
+            if gone is None:
                 raise NotFoundError("asset", asset_id)
             ids = [r[0] for r in db.execute(
-                "SELECT id FROM assets WHERE project_id=%s AND kind='photo' ORDER BY position", (project_id,))]
+                "SELECT id FROM assets WHERE project_id=%s AND kind='photo' AND role=%s ORDER BY position",
+                (project_id, gone[0]))]
             for position, aid in enumerate(ids):
                 db.execute("UPDATE assets SET position=%s WHERE id=%s", (position, aid))
             db.execute("UPDATE projects SET updated_at=%s WHERE id=%s", (_now(), project_id))
@@ -333,7 +349,7 @@ class PostgresProjectStore:
         with self._tx() as db:
             self._lock_project(db, project_id)
             current = {r[0] for r in db.execute(
-                "SELECT id FROM assets WHERE project_id=%s AND kind='photo'", (project_id,))}
+                "SELECT id FROM assets WHERE project_id=%s AND kind='photo' AND role='photo'", (project_id,))}
             given = list(asset_ids)
             if len(set(given)) != len(given):
                 raise ConflictError("the order names a photo more than once")

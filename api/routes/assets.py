@@ -1,9 +1,13 @@
 """A project's photos and song: upload (streamed, size- and type-checked), list, reorder, delete, and the
-small pictures and waveforms the page shows."""
+small pictures and waveforms the page shows. A photo has a role: `photo`, the video's own (a scene), or
+`capture`, one of a product capture's many shots (issue 6) — those have their own limit, their own list,
+and are only ever made into turntables."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
@@ -14,11 +18,15 @@ from api.media import UndecodableError, UnsupportedMediaError, check_upload, son
 from api.schemas import AssetOrder, AssetPublic, WaveformPublic
 from api.uploads import MalformedUploadError, UploadTooLargeError, receive_file
 from api.views import asset_public
-from shared.projects import AssetRecord
+from shared.projects import AssetRecord, AssetRole
 
 router = APIRouter(tags=["assets"], responses=error_responses(401, 422))
 
 CACHED = {"Cache-Control": "private, max-age=86400"}
+
+Role = Annotated[AssetRole, Query(description=(
+    "photo (default): the video's own photos and song; capture: photos of a product capture, for turntables "
+    "only (their own limit, never a scene of the video)."))]
 
 _UPLOAD_BODY = {
     "requestBody": {
@@ -43,10 +51,12 @@ _UPLOAD_BODY = {
     openapi_extra=_UPLOAD_BODY,
     responses=error_responses(404, 409, 413, 415, 422),
 )
-async def upload_asset(request: Request, project: UserProject, state: Stores) -> AssetPublic:
+async def upload_asset(request: Request, project: UserProject, state: Stores, role: Role = "photo") -> AssetPublic:
     """One photo or one song, as multipart/form-data in a field named `file`. The body is streamed to
     disk and cut off at the size limit (413); a file that is neither a photo nor a song is a 415, one that
-    cannot be decoded a 422 with the reason. A new song replaces the project's song."""
+    cannot be decoded a 422 with the reason. A new song replaces the project's song. `?role=capture`: a
+    photo of a product capture (a song there is a 415); past either limit (the video's photos, the
+    captures) a 409."""
     settings = state.settings
     try:
         received = await receive_file(request=request, folder=settings.uploads_dir, limit=settings.max_upload_bytes)
@@ -58,24 +68,31 @@ async def upload_asset(request: Request, project: UserProject, state: Stores) ->
         checked = await run_in_threadpool(
             check_upload, path=received.path, name=received.name, size=received.size, digest=received.digest,
             store=state.artifacts, settings=settings)
+        if role == "capture" and checked.kind != "photo":
+            raise UnsupportedMediaError(
+                f"{received.name} is a song, not a photo: a product capture takes photos only",
+                hint="upload the song without role=capture, or send photos taken around the product")
         asset: AssetRecord = await run_in_threadpool(
             state.projects.add_asset, project_id=project.id, kind=checked.kind, name=received.name,
             key=checked.key, size_bytes=received.size, thumb_key=checked.thumb_key, preview_key=checked.preview_key,
-            width=checked.width, height=checked.height, duration=checked.duration, max_photos=settings.max_photos)
+            width=checked.width, height=checked.height, duration=checked.duration, max_photos=settings.max_photos,
+            role=role, max_captures=settings.max_captures)
     except UnsupportedMediaError as exc:
         raise http_error(415, str(exc), hint=exc.hint) from None
     except UndecodableError as exc:
         raise http_error(422, str(exc), hint=exc.hint) from None
     finally:
         received.path.unlink(missing_ok=True)
-    await run_in_threadpool(state.projects.delete_plan, project_id=project.id)
+    if asset.role == "photo":  # a capture is no part of the storyboard
+        await run_in_threadpool(state.projects.delete_plan, project_id=project.id)
     return asset_public(asset)
 
 
 @router.get("/projects/{project_id}/assets", responses=error_responses(404))
-def list_assets(project: UserProject, state: Stores) -> list[AssetPublic]:
-    """Photos in their order, then the song."""
-    return [asset_public(a) for a in state.projects.list_assets(project_id=project.id)]
+def list_assets(project: UserProject, state: Stores, role: Role = "photo") -> list[AssetPublic]:
+    """`role=photo` (default): the video's photos in their order, then the song. `role=capture`: the
+    product capture's photos, in upload order."""
+    return [asset_public(a) for a in state.projects.list_assets(project_id=project.id, role=role)]
 
 
 @router.put("/projects/{project_id}/assets/order", responses=error_responses(404, 409))
@@ -91,7 +108,8 @@ def delete_asset(project: UserProject, asset: UserAsset, state: Stores) -> None:
     if asset.project_id != project.id:
         raise http_error(404, f"no such asset in this project: {asset.id}")
     state.projects.delete_asset(project_id=project.id, asset_id=asset.id)
-    state.projects.delete_plan(project_id=project.id)
+    if asset.role == "photo":
+        state.projects.delete_plan(project_id=project.id)
 
 
 @router.get("/assets/{asset_id}/thumbnail", response_class=Response,

@@ -33,12 +33,17 @@ def _public(state: Stores, product: ProductRecord) -> ProductPublic:
 
 @router.post("/projects/{project_id}/product", status_code=202, responses=error_responses(409))
 def make_product(body: ProductCreate, project: UserProject, state: Stores) -> JobPublic:
-    """Start a `product` job: the chosen photos → camera poses → a 360° turntable with a transparent
+    """Start a `product` job: the chosen photos (the project's captures, `?role=capture` uploads, or its
+    ordinary photos) → camera poses → a 360° turntable with a transparent
     background (the CPU preview where no GPU trains it). Follow it on `/api/jobs/{id}/events`. With
     `use` (the default) the project's video shows it as its product shot once it is made."""
     if len(set(body.asset_ids)) != len(body.asset_ids):
         raise http_error(422, "asset_ids: each photo once")
-    photos = {a.id: a for a in state.projects.list_assets(project_id=project.id) if a.kind == "photo"}
+    # The capture's photos are what a turntable is made from; the video's own photos stay allowed (a
+    # project's few shots of a product, picked before captures had a place of their own).
+    pool = [*state.projects.list_assets(project_id=project.id, role="capture"),
+            *state.projects.list_assets(project_id=project.id)]
+    photos = {a.id: a for a in pool if a.kind == "photo"}
     missing = [i for i in body.asset_ids if i not in photos]
     if missing:
         raise http_error(404, f"no such photo in this project: {missing[0]}")

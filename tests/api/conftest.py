@@ -67,9 +67,12 @@ class Api:
         assert r.status_code == 201, r.text
         return dict(r.json())
 
-    def upload(self, project_id: str, path: Path, *, name: str | None = None) -> httpx.Response:
+    def upload(self, project_id: str, path: Path, *, name: str | None = None,
+               role: str | None = None) -> httpx.Response:
+        params = {"role": role} if role else None
         with path.open("rb") as f:
-            return self.http.post(f"/api/projects/{project_id}/assets", files={"file": (name or path.name, f)})
+            return self.http.post(f"/api/projects/{project_id}/assets", files={"file": (name or path.name, f)},
+                                  params=params)
 
     def wait(self, job_id: str, *, timeout: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -1,4 +1,5 @@
-"""Product turntables over HTTP (issue 6 in the web app): real fox frames uploaded to a project, the
+"""Product turntables over HTTP (issue 6 in the web app): real fox frames uploaded to a project as its
+capture (`role=capture`, apart from the video's photos), the
 `product` job followed over SSE phase by phase, the WebM with alpha downloaded (Range, decoded with
 libvpx-vp9), another user's 404s, a poor capture failing the job with the reshoot hint, a render of the
 project placing the product shot in its plan; and on the Modal path (the two GPU pieces faked at the
@@ -46,10 +47,10 @@ def fox_small(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list
     return small
 
 
-def upload_all(api: Api, project_id: str, paths: list[Path]) -> list[str]:
+def upload_all(api: Api, project_id: str, paths: list[Path], *, role: str = "capture") -> list[str]:
     ids = []
     for p in paths:
-        r = api.upload(project_id, p)
+        r = api.upload(project_id, p, role=role)
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     return ids
@@ -64,10 +65,12 @@ def phases_in_order(events: list[dict[str, Any]]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def made(live: LiveServer, fox_small: list[Path]) -> Iterator[dict[str, Any]]:
-    """One user's project with the fox frames and a finished preview turntable, its job's whole SSE stream."""
+def made(live: LiveServer, fox_small: list[Path], small_photos: list[Path]) -> Iterator[dict[str, Any]]:
+    """One user's project with three photos for its video, the fox frames as its capture and a finished
+    preview turntable made of them, its job's whole SSE stream."""
     api = Api(live, live.add_user(f"seller-{uuid.uuid4().hex[:6]}"))
     project = api.project(name="fox")
+    photo_ids = upload_all(api, project["id"], small_photos, role="photo")
     ids = upload_all(api, project["id"], fox_small)
     started = time.monotonic()
     r = api.http.post(f"/api/projects/{project['id']}/product", json={"asset_ids": ids, **SMALL})
@@ -77,7 +80,7 @@ def made(live: LiveServer, fox_small: list[Path]) -> Iterator[dict[str, Any]]:
     seconds = time.monotonic() - started
     finished = api.wait(job["id"])
     yield {"api": api, "project": project, "job": job, "finished": finished, "events": events,
-           "asset_ids": ids, "seconds": seconds}
+           "asset_ids": ids, "photo_ids": photo_ids, "seconds": seconds}
     api.http.close()
 
 
@@ -153,7 +156,8 @@ def test_another_user_gets_404_on_every_product_route(made: dict[str, Any], live
 
 def test_photos_that_cannot_work_fail_the_job_with_the_reshoot_hint(api: Api, good_photos: list[Path]) -> None:
     project = api.project(name="junk")
-    ids = upload_all(api, project["id"], [p for p in good_photos if p.name in UNRELATED])
+    # Ordinary photos of the project (not a capture) may still be picked: the same job, the same refusal.
+    ids = upload_all(api, project["id"], [p for p in good_photos if p.name in UNRELATED], role="photo")
     assert len(ids) == 5
     r = api.http.post(f"/api/projects/{project['id']}/product", json={"asset_ids": ids, **SMALL})
     assert r.status_code == 202, r.text
@@ -188,6 +192,11 @@ def test_a_render_afterwards_has_the_product_shot_and_it_can_be_removed(made: di
     plan = api.http.get(f"/api/projects/{pid}/plan").json()
     product_scenes = [s for s in plan["scenes"] if s["kind"] == "product"]
     assert len(product_scenes) == 1, [s["kind"] for s in plan["scenes"]]
+    # The twelve capture photos made the turntable; only the video's three photos are its scenes (the
+    # product shot stands over one of them): a 4 s video, no room for twelve more.
+    shown = {s["asset_id"] for s in plan["scenes"]}
+    assert shown <= set(made["photo_ids"]) and not shown & set(made["asset_ids"]), plan["scenes"]
+    assert any(s["kind"] == "photo" for s in plan["scenes"]) and len(plan["scenes"]) <= 4
     assert product_scenes[0]["start"] in plan["beats"] or product_scenes[0]["start"] == 0
     clip_items = {e["data"]["item"] for e in api.events(job["id"]) if e["event"] == "item"
                   and e["data"]["stage"] == "clips"}

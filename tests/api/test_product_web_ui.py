@@ -1,11 +1,11 @@
 """The Product 360° panel in a real browser: Playwright drives Debian Chromium against the test server; a
-person picks the project's photos, starts the turntable, watches the bar fill from SSE to 100 % and the
+person adds photos of the product through the panel's own upload (captures: never the video's photos),
+removes one, starts the turntable, watches the bar fill from SSE to 100 % and the
 turntable (VP9 WebM with alpha) play in the page's <video>. Screenshots go to test-artifacts/ui/."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,25 +24,26 @@ expect = sync_api.expect
 
 
 @pytest.fixture()
-def fox_project(live: LiveServer, media_dir: Path, tmp_path: Path) -> tuple[Api, dict[str, Any]]:
+def fox_frames(media_dir: Path, tmp_path: Path) -> list[Path]:
+    """13 fox frames (not those test_product_routes.py uses: a capture of its own), long side 480."""
     from PIL import Image
 
     frames = sorted((media_dir / "multiview" / "fox" / "images").glob("*.jpg"))
-    if len(frames) < 24:
+    if len(frames) < 26:
         pytest.skip("the fox capture is absent")
-    api = Api(live, live.add_user())
-    project = api.project(name="fox turntable")
-    for src in frames[1:24:2]:  # not the frames test_product_routes.py uses: a capture of its own
+    small = []
+    for src in frames[1:26:2]:
         dest = tmp_path / src.name
         with Image.open(src) as im:
             im.thumbnail((480, 480))
             im.convert("RGB").save(dest, quality=92)
-        assert api.upload(project["id"], dest).status_code == 201
-    return api, project
+        small.append(dest)
+    return small
 
 
-def test_the_panel_makes_a_turntable_and_plays_it(live: LiveServer, fox_project: tuple[Api, dict[str, Any]]) -> None:
-    api, project = fox_project
+def test_the_panel_makes_a_turntable_and_plays_it(live: LiveServer, fox_frames: list[Path]) -> None:
+    api = Api(live, live.add_user())
+    project = api.project(name="fox turntable")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -59,9 +60,24 @@ def test_the_panel_makes_a_turntable_and_plays_it(live: LiveServer, fox_project:
         panel = page.locator("#step-product")
         expect(panel.get_by_role("heading", name="Product 360°")).to_be_visible()
         start = panel.get_by_role("button", name="Make turntable")
-        expect(start).to_be_disabled()  # nothing chosen yet
+        expect(start).to_be_disabled()  # no photos of the product yet
+        expect(panel.locator("#product-count")).to_have_text("0 photos of the product · 0 chosen")
+        panel.get_by_label("Add photos of the product").set_input_files([str(p) for p in fox_frames])
+        expect(panel.locator("#capture-status")).to_have_text("13 added", timeout=30_000)
+        expect(panel.locator("#product-count")).to_have_text("13 photos of the product · 13 chosen")
+        panel.get_by_role("button", name=f"Remove {fox_frames[-1].name}").click()
+        expect(panel.locator("#product-count")).to_have_text("12 photos of the product · 12 chosen")
+        captures = api.http.get(f"/api/projects/{project['id']}/assets", params={"role": "capture"}).json()
+        assert sorted(c["name"] for c in captures) == sorted(p.name for p in fox_frames[:-1])
+        # The video's own photos (step 1's grid, the storyboard) got none of them.
+        assert api.http.get(f"/api/projects/{project['id']}/assets").json() == []
+        expect(page.locator("#step-photos .grid-host img")).to_have_count(0)
+        expect(page.locator("#step-photos .photo-count")).to_have_text("No photos yet")
+        panel.get_by_role("button", name="Select none").click()
+        expect(panel.locator("#product-count")).to_have_text("12 photos of the product · 0 chosen")
+        expect(start).to_be_disabled()
         panel.get_by_role("button", name="Select all").click()
-        expect(panel.get_by_text("12 of 12 chosen")).to_be_visible()
+        expect(panel.locator("#product-count")).to_have_text("12 photos of the product · 12 chosen")
         panel.get_by_label("Preview quality (fast, no GPU)").check()
         panel.get_by_label("Frames per turn", exact=True).select_option("48")
         panel.get_by_label("Size", exact=True).select_option("360")
@@ -81,6 +97,8 @@ def test_the_panel_makes_a_turntable_and_plays_it(live: LiveServer, fox_project:
         expect(panel.get_by_label("Use in video")).to_be_checked()
         page.screenshot(path=str(SHOTS / "product-done.png"), full_page=True)
 
+        job = api.http.get(f"/api/projects/{project['id']}/jobs").json()[0]
+        assert job["kind"] == "product" and job["status"] == "done"
         # "Use in video" off: the project's video shows no product any more (asked of the server itself).
         panel.get_by_label("Use in video").uncheck()
         expect(page.get_by_text("The video will not show the product.")).to_be_visible()

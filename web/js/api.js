@@ -102,10 +102,12 @@ export const del = (path, opts) => api('DELETE', path, undefined, opts);
  * Upload one file as multipart `file` with XMLHttpRequest, so the upload's own progress events can feed
  * a progress bar. `onProgress(fraction)` gets 0..1 of the bytes sent. Resolves with the AssetPublic.
  */
-export function uploadFile({ projectId, file, onProgress, onSent }) {
+export function uploadFile({ projectId, file, onProgress, onSent, role }) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
-    xhr.open('POST', `/api/projects/${encodeURIComponent(projectId)}/assets`);
+    // role 'capture': a photo of a product capture (the Product 360° panel's), never a scene of the video.
+    const query = role ? `?role=${encodeURIComponent(role)}` : '';
+    xhr.open('POST', `/api/projects/${encodeURIComponent(projectId)}/assets${query}`);
     xhr.withCredentials = true;
     xhr.responseType = 'text';
     xhr.setRequestHeader('Accept', 'application/json');
