@@ -148,18 +148,8 @@ class SQLiteJobStore:
     """One database file; safe to share between threads of one process and between processes (WAL)."""
 
     def __init__(self, path: Path) -> None:
-        self.db = SQLiteDatabase(path, schema=_SCHEMA)
+        self.db = SQLiteDatabase(path, schema=_SCHEMA, added_columns={"jobs": _ADDED_JOB_COLUMNS})
         self.path = self.db.path
-        self._migrate()
-
-    def _migrate(self) -> None:
-        """Add the columns a file made by an earlier version lacks. Checked and altered in one write
-        transaction, so two processes opening the same old file at once add each column once."""
-        with self._tx() as db:
-            have = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
-            for column, kind in _ADDED_JOB_COLUMNS.items():
-                if column not in have:
-                    db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
     def _conn(self) -> sqlite3.Connection:
         return self.db.conn()

@@ -112,7 +112,7 @@ CREATE TABLE IF NOT EXISTS project_products (
 """
 # The product tables came after the first databases: being new tables, CREATE TABLE IF NOT EXISTS (run at
 # every open) is their migration. `assets.role` came later still: a column of an existing table, added by
-# SQLiteProjectStore._migrate to a file made before it (every old row is one of the video's own, `photo`).
+# SQLiteDatabase (`added_columns`) to a file made before it (every old row is one of the video's own, `photo`).
 
 AssetKind = Literal["photo", "music"]
 AssetRole = Literal["photo", "capture"]
@@ -332,18 +332,8 @@ class SQLiteProjectStore:
     """One database file (it may be the job store's own); safe across threads and processes (WAL)."""
 
     def __init__(self, path: Path) -> None:
-        self.db = SQLiteDatabase(path, schema=_SCHEMA)
+        self.db = SQLiteDatabase(path, schema=_SCHEMA, added_columns={"assets": _ADDED_ASSET_COLUMNS})
         self.path = self.db.path
-        self._migrate()
-
-    def _migrate(self) -> None:
-        """Add the columns a file made by an earlier version lacks. Checked and altered in one write
-        transaction, so two processes opening the same old file at once add each column once."""
-        with self._tx() as db:
-            have = {row[1] for row in db.execute("PRAGMA table_info(assets)")}
-            for column, kind in _ADDED_ASSET_COLUMNS.items():
-                if column not in have:
-                    db.execute(f"ALTER TABLE assets ADD COLUMN {column} {kind}")
 
     def _conn(self) -> sqlite3.Connection:
         return self.db.conn()

@@ -10,11 +10,25 @@ from pathlib import Path
 
 
 class SQLiteDatabase:
-    def __init__(self, path: Path, *, schema: str) -> None:
+    def __init__(self, path: Path, *, schema: str, added_columns: dict[str, dict[str, str]] | None = None) -> None:
+        """Open `path`, create `schema` if missing, and give tables the columns `added_columns`
+        ({table: {column: type}}) that a file made by an earlier version lacks."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self.conn().executescript(schema)
+        if added_columns:
+            self._add_columns(added_columns)
+
+    def _add_columns(self, added: dict[str, dict[str, str]]) -> None:
+        """Checked and altered in one write transaction, so two processes opening the same old file at
+        once add each column once."""
+        with self.tx() as db:
+            for table, columns in added.items():
+                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column, kind in columns.items():
+                    if column not in have:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def conn(self) -> sqlite3.Connection:
         """This thread's connection (sqlite3 connections must not cross threads)."""
