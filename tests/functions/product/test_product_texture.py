@@ -20,10 +20,11 @@ def pattern(points: np.ndarray) -> np.ndarray:
     return np.where(stripe[:, None] == 0, [[240, 140, 20]], [[20, 160, 170]]).astype(np.uint8)
 
 
-def photograph(cam_to_world: np.ndarray) -> np.ndarray:
-    """The unit sphere seen by the camera, ray traced: RGB, the background black."""
-    yy, xx = np.mgrid[:PHOTO.height, :PHOTO.width].astype(np.float64)
-    rays = np.stack([(xx - PHOTO.cx) / PHOTO.fx, (yy - PHOTO.cy) / PHOTO.fy, np.ones_like(xx)], axis=-1)
+def ray_trace(cam_to_world: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
+    """The unit sphere with its true colours, seen by the camera: RGBA, the background transparent black."""
+    yy, xx = np.mgrid[:intrinsics.height, :intrinsics.width].astype(np.float64)
+    rays = np.stack([(xx - intrinsics.cx) / intrinsics.fx, (yy - intrinsics.cy) / intrinsics.fy, np.ones_like(xx)],
+                    axis=-1)
     rays = rays @ cam_to_world[:3, :3].T
     rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
     origin = cam_to_world[:3, 3]
@@ -31,9 +32,15 @@ def photograph(cam_to_world: np.ndarray) -> np.ndarray:
     disc = b**2 - (origin @ origin - 1.0)
     hit = disc > 0
     t = -b - np.sqrt(np.where(hit, disc, 0.0))
-    image = np.zeros((PHOTO.height, PHOTO.width, 3), np.uint8)
-    image[hit] = pattern(origin + t[hit][:, None] * rays[hit])
-    return image
+    out = np.zeros((intrinsics.height, intrinsics.width, 4), np.uint8)
+    out[hit, :3] = pattern(origin + t[hit][:, None] * rays[hit])
+    out[hit, 3] = 255
+    return out
+
+
+def photograph(cam_to_world: np.ndarray) -> np.ndarray:
+    """A photo of the sphere: RGB, the background black."""
+    return np.ascontiguousarray(ray_trace(cam_to_world, PHOTO)[:, :, :3])
 
 
 def test_the_photos_paint_the_preview_and_the_splat_colours_do_not() -> None:
@@ -50,7 +57,7 @@ def test_the_photos_paint_the_preview_and_the_splat_colours_do_not() -> None:
     frame = render_splats(cloud=cloud, cam_to_world=between, intrinsics=INTR, label=False, texture=views)
     plain = render_splats(cloud=cloud, cam_to_world=between, intrinsics=INTR, label=False)
 
-    truth = _ray_traced(between)
+    truth = ray_trace(between, INTR)
     inner = (frame[:, :, 3] == 255) & (truth[:, :, 3] == 255)
     yy, xx = np.mgrid[:SIZE, :SIZE]
     inner &= np.hypot(xx - SIZE / 2, yy - SIZE / 2) < 100  # away from the silhouette's soft edge
@@ -60,23 +67,6 @@ def test_the_photos_paint_the_preview_and_the_splat_colours_do_not() -> None:
     grey_error = np.abs(plain[inner, :3].astype(int) - truth[inner, :3].astype(int)).mean(axis=1)
     assert np.mean(grey_error < 40) < 0.1, "without the photos the sphere is grey (the check can fail)"
     assert np.array_equal(frame[:, :, 3], plain[:, :, 3]), "the photos colour; the discs keep the shape"
-
-
-def _ray_traced(cam_to_world: np.ndarray) -> np.ndarray:
-    """What the orbit camera (INTR) would see of the patterned sphere: RGBA."""
-    yy, xx = np.mgrid[:SIZE, :SIZE].astype(np.float64)
-    rays = np.stack([(xx - INTR.cx) / INTR.fx, (yy - INTR.cy) / INTR.fy, np.ones_like(xx)], axis=-1)
-    rays = rays @ cam_to_world[:3, :3].T
-    rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
-    origin = cam_to_world[:3, 3]
-    b = rays @ origin
-    disc = b**2 - (origin @ origin - 1.0)
-    hit = disc > 0
-    t = -b - np.sqrt(np.where(hit, disc, 0.0))
-    out = np.zeros((SIZE, SIZE, 4), np.uint8)
-    out[hit, :3] = pattern(origin + t[hit][:, None] * rays[hit])
-    out[hit, 3] = 255
-    return out
 
 
 def test_depth_smoothing_stays_inside_the_silhouette() -> None:
