@@ -31,7 +31,7 @@ from functions.compose.graph import (
 from functions.compose.loudness import integrated_loudness_of, plan_loudness
 from functions.compose.poster import poster_time, write_poster
 from functions.compose.segments import Segment, plan_segments
-from functions.compose.timing import clip_windows
+from functions.compose.timing import ClipWindow, clip_windows
 from shared.errors import StageError
 from shared.hashing import content_key
 from shared.media.probe import probe
@@ -102,8 +102,8 @@ def run_compose(*, request: ComposeRequest, store: ArtifactStore, report: Report
             loudness_job = pool.submit(plan_loudness, audio_path=audio_path, shape=shape,
                                        target_lufs=request.target_lufs, true_peak_db=request.true_peak_db)
             report(percent=0, message="joining the clips")
-            pieces = _make_segments(segments=segments, request=request, files=files, fits=fits, encoding=encoding,
-                                    work=work, pool=pool, workers=workers, report=report)
+            pieces = _make_segments(segments=segments, windows=windows, request=request, files=files, fits=fits,
+                                    encoding=encoding, work=work, pool=pool, workers=workers, report=report)
             loudness = loudness_job.result()
         log.info("music at %.1f LUFS, %.1f dBTP: %s normalisation",
                  loudness.measured.input_i, loudness.measured.input_tp, loudness.mode)
@@ -155,6 +155,7 @@ def _clip_files(*, clip: ClipResult, local: dict[str, Path]) -> ClipFiles:
 def _make_segments(
     *,
     segments: list[Segment],
+    windows: list[ClipWindow],
     request: ComposeRequest,
     files: list[ClipFiles],
     fits: list[ClipFit],
@@ -167,19 +168,17 @@ def _make_segments(
     """Each segment's file, in order, and whether it was copied: copied bodies where their parameter
     sets match the encoded ones, everything else encoded (in `pool`)."""
     out = request.plan.output
-    windows = clip_windows(plan=request.plan)
     clips = request.clips
 
     def copy_source(s: Segment) -> Path | None:
         (piece,) = s.pieces
         clip = clips[piece.clip]
-        if s.kind == "body" and copyable(clip=clip, piece=piece, window=windows[piece.clip], output=out,
-                                         encoding=encoding):
+        if copyable(clip=clip, piece=piece, window=windows[piece.clip], output=out, encoding=encoding):
             return files[piece.clip].body
         return None
 
-    chosen: list[Path | None] = [copy_source(s) if s.kind == "body" else None for s in segments]
-    to_encode = [i for i, c in enumerate(chosen) if c is None]
+    copies = {i: path for i, s in enumerate(segments) if s.kind == "body" and (path := copy_source(s)) is not None}
+    to_encode = [i for i in range(len(segments)) if i not in copies]
     total = sum(segments[i].frames for i in to_encode) or 1
     done = [0]
     lock = threading.Lock()
@@ -201,7 +200,6 @@ def _make_segments(
             report(percent=SEGMENTS_SHARE * done[0] / total, message=f"encoded {done[0]}/{total} frames")
         return dest
 
-    paths: list[Path | None] = list(chosen)
     # At most `workers` encodes at once, whatever else shares the pool.
     slots = threading.Semaphore(workers)
 
@@ -209,27 +207,24 @@ def _make_segments(
         with slots:
             return encode(i)
 
-    for i, path in zip(to_encode, pool.map(encode_in_slot, to_encode), strict=True):
-        paths[i] = path
+    encoded = dict(zip(to_encode, pool.map(encode_in_slot, to_encode), strict=True))
+    encoded_sets = {i: _extradata(path) for i, path in encoded.items()}
 
     # Copying is only valid between identical parameter sets; a clip body that differs (another
     # encoder build, say) is encoded here like any other segment.
-    made = [p for p in paths if p is not None]
-    reference = _extradata(made[to_encode[0]]) if to_encode else None
-    for i, c in enumerate(chosen):
-        if c is None:
-            continue
-        own = _extradata(c)
+    reference = encoded_sets[to_encode[0]] if to_encode else None
+    for i, source in list(copies.items()):
+        own = _extradata(source)
         if reference is None:
             reference = own
         elif own != reference:
             log.warning("clip body at frame %d has other parameter sets: encoding it again", segments[i].start_frame)
-            chosen[i] = None
-            paths[i] = encode(i)
-    final = [p for p in paths if p is not None]
-    if any(_extradata(p) != reference for p, c in zip(final, chosen, strict=True) if c is None):
+            del copies[i]
+            encoded[i] = encode(i)
+            encoded_sets[i] = _extradata(encoded[i])
+    if any(found != reference for found in encoded_sets.values()):
         raise StageError("encoded segments disagree on their parameter sets: they cannot be joined", stage="compose")
-    return [(p, c is not None) for p, c in zip(final, chosen, strict=True)]
+    return [(copies[i], True) if i in copies else (encoded[i], False) for i in range(len(segments))]
 
 
 __all__ = ["COMPOSE_VERSION", "compose_prefix", "run_compose"]
