@@ -37,6 +37,11 @@ class PartKeys(Frozen):
     head_frames: int = Field(default=0, ge=0)
     tail_frames: int = Field(default=0, ge=0)
 
+    @property
+    def all(self) -> list[str]:
+        """Every file of the clip, in frame order."""
+        return [k for k in (self.head, self.body, self.tail) if k is not None]
+
 
 def clip_key(*, request: ClipRequest) -> str:
     return f"clips/{content_key(stage='clips', version=CLIPS_VERSION, request=request)}/clip.mp4"
@@ -145,23 +150,22 @@ def run_clip(*, request: ClipRequest, store: ArtifactStore, report: Reporter = s
     provider = get_provider(request.provider)
     split = splits(request=request, provider=provider)
     keys = part_keys(request=request, split=split)
-    all_keys = [k for k in (keys.head, keys.body, keys.tail) if k is not None]
-    if all(store.exists(k) for k in all_keys):
+    if all(store.exists(k) for k in keys.all):
         with contextlib.ExitStack() as stack:
-            paths = {k: stack.enter_context(store.local_path(k)) for k in all_keys}
+            paths = {k: stack.enter_context(store.local_path(k)) for k in keys.all}
             result = _result(paths=paths, keys=keys, request=request, provider=provider, split=split)
         report(percent=100.0, message="reused")
         return result
     with contextlib.ExitStack() as stack:
         # Every part is measured before any becomes its key: a clip that breaks the contract is never
         # committed (the write contexts discard their files when the block raises).
-        paths = {k: stack.enter_context(store.write_path(k)) for k in all_keys}
+        paths = {k: stack.enter_context(store.write_path(k)) for k in keys.all}
         if split:
             assert isinstance(provider, SplitClipProvider)
             provider.render_parts(
                 request=request, store=store, report=report,
-                parts=ClipParts(head=paths.get(keys.head or ""), body=paths[keys.body],
-                                tail=paths.get(keys.tail or "")),
+                parts=ClipParts(head=paths[keys.head] if keys.head else None, body=paths[keys.body],
+                                tail=paths[keys.tail] if keys.tail else None),
             )
         else:
             provider.render(request=request, store=store, dest=paths[keys.body], report=report)
