@@ -29,7 +29,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shared.media import h264  # noqa: E402
 from shared.media.ffmpeg import ffmpeg_exe  # noqa: E402
+from shared.models import FinalEncoding  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 PHOTOS = [
@@ -93,14 +95,17 @@ def make_music(dest: Path, seconds: float) -> None:
         shutil.copyfile(wav, dest)
 
 
+def final_encoding(settings: Settings) -> FinalEncoding:
+    return FinalEncoding(preset=settings.output_preset, crf=settings.output_crf)
+
+
 def floor_encode(*, video: Path, work: Path, settings: Settings, fps: int) -> float:
     """(a): decode our output to raw frames on disk (not timed), then time one libx264 encode of them."""
     raw = work / "frames.yuv"
     subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "rawvideo", "-pix_fmt", "yuv420p",
                     "-y", str(raw)], check=True)
     cmd = [ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "1080x1920",
-           "-r", str(fps), "-i", str(raw), "-c:v", "libx264", "-profile:v", "high", "-preset",
-           settings.output_preset, "-crf", str(settings.output_crf), "-pix_fmt", "yuv420p",
+           "-r", str(fps), "-i", str(raw), *h264.encoder_args(encoding=final_encoding(settings), fps=fps),
            "-movflags", "+faststart", "-y", str(work / "floor.mp4")]
     seconds, _ = timed(cmd)
     raw.unlink()
@@ -110,6 +115,11 @@ def floor_encode(*, video: Path, work: Path, settings: Settings, fps: int) -> fl
 def moviepy_compose(*, plan: dict, clips: list[list[Path]], music: Path, out: Path, settings: Settings) -> float:
     """(c): the same clips, crossfades and music, composed the way MoviePy 2.x projects do it. A clip our
     renderer wrote in parts (head, body, tail) is given to MoviePy as its parts, concatenated."""
+    # MoviePy names the codec and preset itself; every other option is the final video's own.
+    fps = int(plan["output"]["fps"])
+    options = h264.encoder_options(encoding=final_encoding(settings), fps=fps)
+    moviepy_params = [a for name, value in options.items() if name not in ("vcodec", "preset")
+                      for a in (f"-{name}", str(value))]
     script = f"""
 import json, sys
 from moviepy import AudioFileClip, CompositeVideoClip, VideoFileClip, afx, concatenate_videoclips, vfx
@@ -130,7 +140,7 @@ audio = AudioFileClip({str(music)!r}).subclipped(plan["music_offset"], plan["mus
 audio = audio.with_effects([afx.AudioFadeOut(plan["fade_out"])])
 video = video.with_audio(audio)
 video.write_videofile({str(out)!r}, fps=plan["output"]["fps"], codec="libx264", preset={settings.output_preset!r},
-                      ffmpeg_params=["-crf", "{settings.output_crf}", "-pix_fmt", "yuv420p", "-profile:v", "high"],
+                      ffmpeg_params={moviepy_params!r},
                       audio_codec="aac", audio_fps=48000, threads=os.cpu_count(), logger=None)
 """.replace("threads=os.cpu_count()", f"threads={os.cpu_count()}")
     seconds, _ = timed([sys.executable, "-c", script])
