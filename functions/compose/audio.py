@@ -1,12 +1,15 @@
-"""The soundtrack's shape on the video timeline (where it starts in the track, its fades) and the pure
-ffmpeg-python filter chains that cut, fade and normalise it. Both the loudness measuring pass and the
-final graph use `shaped_music`, so what is measured is exactly what gets normalised."""
+"""The soundtrack's shape on the video timeline (where it starts in the track, its fades), how it is
+levelled (a gain, then a true-peak limiter), and the pure ffmpeg-python commands that cut, fade, level,
+measure and encode it. The measuring passes and the encode share `shaped_music` and `mastered`, so what
+is measured is exactly what gets encoded."""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
+import ffmpeg
 from pydantic import Field
 
 from shared.models import Frozen, ScenePlan
@@ -15,8 +18,18 @@ FADE_IN_SECONDS = 0.05
 """Long enough to hide the click of starting mid-waveform, short enough to keep the first beat's attack."""
 
 OUTPUT_SAMPLE_RATE = 48_000
+AUDIO_BITRATE = "192k"
 SILENT_LUFS = -70.0
 """At or below this the track is silence (the EBU R128 absolute gate): nothing to normalise."""
+
+OVERSAMPLING = 4
+"""The limiter runs at 4x the output rate, where sample peaks stand for true peaks (the oversampling
+BS.1770 specifies for true-peak meters): a limiter on 48 kHz samples lets the waveform between them
+overshoot its ceiling."""
+LIMITER_ATTACK_MS, LIMITER_RELEASE_MS = 5.0, 50.0
+"""Lookahead short enough to keep a kick's punch, release long enough not to distort bass notes."""
+MIN_CEILING_DB = 20 * math.log10(0.0625)
+"""The lowest limit alimiter takes (-24 dBFS)."""
 
 
 class AudioShape(Frozen):
@@ -40,39 +53,25 @@ class AudioShape(Frozen):
 
 
 class LoudnessMeasurement(Frozen):
-    """What loudnorm's measuring pass found in the shaped track (the `input_*` values of its report)."""
+    """What ffmpeg's EBU R128 meter (`ebur128=peak=true`) found in a stretch of audio."""
 
-    input_i: float = Field(description="Integrated loudness, LUFS (-inf for silence).")
-    input_tp: float = Field(description="True peak, dBTP.")
-    input_lra: float = Field(description="Loudness range, LU.")
-    input_thresh: float = Field(description="Gating threshold, LUFS.")
+    integrated: float = Field(description="Integrated loudness, LUFS (-70 or -inf for silence).")
+    true_peak: float = Field(description="True peak (4x oversampled), dBTP (-inf for silence).")
 
     @property
     def silent(self) -> bool:
-        return not math.isfinite(self.input_i) or self.input_i <= SILENT_LUFS
-
-    @property
-    def lra_target(self) -> float:
-        """The LRA target given to loudnorm: never below the music's own range, so that linear mode (which
-        loudnorm refuses when measured LRA > target LRA) stays open; music's range is not ours to squash."""
-        return min(50.0, max(7.0, math.ceil(self.input_lra) + 1.0))
-
-    def linear_fits(self, *, target_lufs: float, true_peak_db: float) -> bool:
-        """Whether plain gain reaches `target_lufs` without peaks above `true_peak_db` (loudnorm's own
-        condition for its linear mode)."""
-        return not self.silent and self.input_tp + (target_lufs - self.input_i) <= true_peak_db
+        return not math.isfinite(self.integrated) or self.integrated <= SILENT_LUFS
 
 
-class LoudnessSettings(Frozen):
-    """How the soundtrack is normalised in the final graph, decided before the encode."""
+class Mastering(Frozen):
+    """How the shaped track is levelled: one gain, then a lookahead limiter on its oversampled peaks."""
 
-    measured: LoudnessMeasurement
-    mode: Literal["linear", "dynamic", "silent"] = Field(
-        description="linear: one gain; dynamic: loudnorm's gain riding with its true-peak limiter "
-        "(peaks too high for plain gain); silent: nothing to normalise."
+    gain_db: float = Field(description="Gain applied to the whole track, dB.")
+    ceiling_db: float = Field(
+        ge=MIN_CEILING_DB, le=0,
+        description="The limiter's ceiling on 4x-oversampled sample peaks, dBFS: below the true-peak ceiling "
+        "asked of the final file, by the headroom the AAC encoder's overshoot needs.",
     )
-    loudnorm_i: float = Field(description="The integrated target given to loudnorm (calibrated in dynamic mode).")
-    expected_lufs: float | None = Field(default=None, description="What the chosen settings produce, LUFS.")
 
 
 def filter_number(x: float) -> str:
@@ -99,31 +98,52 @@ def shaped_music(stream: Any, *, shape: AudioShape) -> Any:
     return s
 
 
-def loudnorm_filter(
-    stream: Any, *, measured: LoudnessMeasurement, integrated: float, true_peak_db: float, report: bool = False
-) -> Any:
-    """loudnorm fed with the measuring pass's values. Its guards treat 0 LRA and a -70 threshold as "not
-    measured", so a perfectly steady track is given a hair of range to keep linear mode open."""
-    extra = {"print_format": "json"} if report else {}
-    return stream.filter(
-        "loudnorm",
-        I=filter_number(integrated),
-        TP=filter_number(true_peak_db),
-        LRA=filter_number(measured.lra_target),
-        measured_I=filter_number(max(-99.0, min(-0.01, measured.input_i))),
-        measured_TP=filter_number(max(-99.0, min(99.0, measured.input_tp))),
-        measured_LRA=filter_number(max(0.01, min(99.0, measured.input_lra))),
-        measured_thresh=filter_number(max(-99.0, min(-0.01, measured.input_thresh))),
-        linear="true",
-        **extra,
+def mastered(stream: Any, *, mastering: Mastering) -> Any:
+    """The gain, then the limiter at 4x the output rate, then down to the output rate."""
+    s = stream.filter("volume", f"{filter_number(round(mastering.gain_db, 2))}dB")
+    s = s.filter("aresample", OVERSAMPLING * OUTPUT_SAMPLE_RATE)
+    s = s.filter(
+        "alimiter",
+        limit=filter_number(round(10 ** (mastering.ceiling_db / 20), 6)),
+        attack=filter_number(LIMITER_ATTACK_MS),
+        release=filter_number(LIMITER_RELEASE_MS),
+        level="false",  # its default auto-level would raise the limited track back to full scale
+        latency="true",  # compensate the lookahead, so the music stays on the beat and keeps its end
     )
+    return s.filter("aresample", OUTPUT_SAMPLE_RATE)
 
 
-def normalised(stream: Any, *, settings: LoudnessSettings, true_peak_db: float) -> Any:
-    """The second loudnorm pass (linear gain when the peaks allow it, else loudnorm's dynamic mode at a
-    calibrated target), then back to 48 kHz from loudnorm's 192 kHz."""
-    if settings.mode != "silent":
-        stream = loudnorm_filter(
-            stream, measured=settings.measured, integrated=settings.loudnorm_i, true_peak_db=true_peak_db
-        )
-    return stream.filter("aresample", OUTPUT_SAMPLE_RATE)
+def _music(audio_path: Path, *, shape: AudioShape) -> Any:
+    return shaped_music(ffmpeg.input(str(audio_path), vn=None)["a:0"], shape=shape)
+
+
+def _metered(stream: Any) -> list[str]:
+    s = stream.filter("ebur128", peak="true", framelog="quiet")
+    return list(ffmpeg.output(s, "-", f="null").get_args())
+
+
+def measure_args(*, audio_path: Path, shape: AudioShape, mastering: Mastering | None = None) -> list[str]:
+    """ffmpeg arguments of one audio-only pass that meters the shaped track, levelled by `mastering` when
+    given (pure)."""
+    music = _music(audio_path, shape=shape)
+    return _metered(music if mastering is None else mastered(music, mastering=mastering))
+
+
+def file_measure_args(*, path: Path) -> list[str]:
+    """ffmpeg arguments that meter the first audio stream of a file as a player decodes it (pure)."""
+    return _metered(ffmpeg.input(str(path))["a:0"])
+
+
+def soundtrack_args(*, audio_path: Path, shape: AudioShape, mastering: Mastering, output_path: Path) -> list[str]:
+    """ffmpeg arguments that make the final soundtrack: cut, faded, levelled, encoded to the delivery
+    spec (AAC, 48 kHz, stereo) in an MP4 the final assembly copies (pure)."""
+    audio = mastered(_music(audio_path, shape=shape), mastering=mastering)
+    out = ffmpeg.output(
+        audio, str(output_path), f="mp4", acodec="aac", ar=OUTPUT_SAMPLE_RATE, ac=2, map_metadata=-1,
+        # No perceptual noise substitution: it has each decoder make up its own random noise for the
+        # bands it covers, so the peaks a player decodes would not be the ones measured here. At this
+        # bitrate it saves nothing audible.
+        aac_pns=0,
+        **{"b:a": AUDIO_BITRATE},
+    )
+    return ["-y", *out.get_args()]

@@ -12,14 +12,7 @@ from typing import Any
 import ffmpeg
 from pydantic import Field
 
-from functions.compose.audio import (
-    OUTPUT_SAMPLE_RATE,
-    AudioShape,
-    LoudnessSettings,
-    filter_number,
-    normalised,
-    shaped_music,
-)
+from functions.compose.audio import filter_number
 from functions.compose.segments import Piece, Segment
 from functions.compose.timing import ClipWindow
 from shared.errors import StageError
@@ -28,7 +21,6 @@ from shared.models import ClipResult, FinalEncoding, Frozen, OutputSpec
 
 log = logging.getLogger(__name__)
 
-AUDIO_BITRATE = "192k"
 RETIME_TOLERANCE_FRAMES = 0.5
 """A clip shorter than its window by more than this is slowed to fit; less is padded by repeating its
 last frame."""
@@ -188,21 +180,13 @@ class AssemblyCommand(Frozen):
     duration: float = Field(description="Seconds of the output.")
 
 
-def assembly_args(
-    *,
-    list_path: Path,
-    audio_path: Path,
-    shape: AudioShape,
-    loudness: LoudnessSettings,
-    true_peak_db: float,
-    output_path: Path,
-) -> AssemblyCommand:
-    """The final file: the segments joined by copying their packets, the music cut, faded and normalised."""
+def assembly_args(*, list_path: Path, soundtrack_path: Path, duration: float, output_path: Path) -> AssemblyCommand:
+    """The final file: the segments joined by copying their packets, beside the soundtrack's packets (it
+    was encoded, and its loudness and true peak measured, while the segments encoded)."""
     video = ffmpeg.input(str(list_path), f="concat", safe=0)["v:0"]
-    music = ffmpeg.input(str(audio_path), vn=None)["a:0"]
-    audio = normalised(shaped_music(music, shape=shape), settings=loudness, true_peak_db=true_peak_db)
+    audio = ffmpeg.input(str(soundtrack_path))["a:0"]
     out = ffmpeg.output(
-        video, audio, str(output_path), f="mp4", vcodec="copy", acodec="aac", ar=OUTPUT_SAMPLE_RATE, ac=2,
-        movflags="+faststart", map_metadata=-1, **{"b:a": AUDIO_BITRATE},
+        video, audio, str(output_path), f="mp4", vcodec="copy", acodec="copy", movflags="+faststart",
+        map_metadata=-1,
     )
-    return AssemblyCommand(args=["-y", *out.get_args()], duration=shape.duration)
+    return AssemblyCommand(args=["-y", *out.get_args()], duration=duration)

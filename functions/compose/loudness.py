@@ -1,149 +1,147 @@
-"""Loudness, decided before the encode: loudnorm's measuring pass on the shaped soundtrack (audio only, so
-it is cheap), the choice of linear or calibrated dynamic normalisation, and the loudness of a finished file."""
+"""The soundtrack, made and checked before the final assembly, in audio-only passes (cheap next to the
+video, and run while the video's segments encode): measure the shaped track, choose the gain that brings
+it to the target loudness and the limiter that keeps its true peaks under the ceiling, encode it, and
+measure the encoded file as a player decodes it. The final assembly copies that file's packets, so the
+loudness and true peak measured here are the final video's."""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
 from pathlib import Path
 
-import ffmpeg
+from pydantic import Field
 
 from functions.compose.audio import (
+    MIN_CEILING_DB,
     AudioShape,
     LoudnessMeasurement,
-    LoudnessSettings,
-    filter_number,
-    loudnorm_filter,
-    shaped_music,
+    Mastering,
+    file_measure_args,
+    measure_args,
+    soundtrack_args,
 )
-from shared.errors import FFmpegError
+from shared.errors import FFmpegError, StageError
 from shared.media.ffmpeg import run_ffmpeg
+from shared.models import Frozen
 
 log = logging.getLogger(__name__)
 
-LOUDNORM_MIN_I, LOUDNORM_MAX_I = -70.0, -5.0
-"""The range of loudnorm's I option."""
+AAC_HEADROOM_DB = 1.0
+"""How far under the true-peak ceiling the limiter starts: the AAC encoder rebuilds the waveform from
+quantised spectra, and its peaks come out up to ~0.5-1 dB above what went in."""
+CEILING_STEP_DB = 0.3
+"""Extra margin taken each time an encoded soundtrack still measures over the ceiling."""
+ENCODE_ATTEMPTS = 4
+MAX_GAIN_DB = 40.0
+"""More gain than this only lifts a track's noise: what needs more is silence in all but name."""
 CALIBRATION_ROUNDS = 4
 CALIBRATION_TOLERANCE_LU = 0.3
+MEASURE_TIMEOUT = 600.0
 
 
-def measure_args(
-    *, audio_path: Path, shape: AudioShape, target_lufs: float, true_peak_db: float,
-    measured: LoudnessMeasurement | None = None,
-) -> list[str]:
-    """ffmpeg arguments of one audio-only pass over the shaped track (pure). Without `measured` it is
-    loudnorm's measuring pass; with it, a rehearsal of the final graph's loudnorm at `target_lufs`."""
-    music = ffmpeg.input(str(audio_path), vn=None)["a:0"]
-    shaped = shaped_music(music, shape=shape)
-    if measured is None:
-        s = shaped.filter(
-            "loudnorm", I=filter_number(target_lufs), TP=filter_number(true_peak_db), print_format="json"
-        )
-    else:
-        s = loudnorm_filter(
-            shaped, measured=measured, integrated=target_lufs, true_peak_db=true_peak_db, report=True
-        )
-    return list(ffmpeg.output(s, "-", f="null").get_args())
+class Soundtrack(Frozen):
+    """The encoded soundtrack: what the track measured, how it was levelled, and what the encoded file
+    measures."""
+
+    source: LoudnessMeasurement = Field(description="The shaped track before levelling.")
+    mastering: Mastering
+    result: LoudnessMeasurement = Field(description="The encoded file, decoded.")
 
 
-def _float(value: object) -> float:
-    text = str(value).strip().lower()
-    if text in ("-inf", "inf", "+inf"):
-        return math.inf if not text.startswith("-") else -math.inf
-    return float(text)
+_SUMMARY = re.compile(r"Summary:(.*)", re.DOTALL)
+_I = re.compile(r"Integrated loudness:\s*I:\s*(-?inf|-?[\d.]+)\s*LUFS")
+_TP = re.compile(r"True peak:\s*Peak:\s*(-?inf|-?[\d.]+)\s*dBFS")
 
 
-def _report(stderr: str) -> dict[str, str]:
-    """The JSON block loudnorm prints at the end of its run."""
-    start = stderr.rfind("{")
-    end = stderr.rfind("}")
-    if start < 0 or end < start:
-        raise ValueError("no loudnorm report in ffmpeg's output")
-    report: dict[str, str] = json.loads(stderr[start : end + 1])
-    return report
+def _number(text: str) -> float:
+    return -math.inf if text == "-inf" else math.inf if text == "inf" else float(text)
 
 
-def _measurement(report: dict[str, str]) -> LoudnessMeasurement:
-    return LoudnessMeasurement(
-        input_i=_float(report["input_i"]),
-        input_tp=_float(report["input_tp"]),
-        input_lra=_float(report["input_lra"]),
-        input_thresh=_float(report["input_thresh"]),
-    )
+def parse_summary(stderr: str) -> LoudnessMeasurement:
+    """The integrated loudness and true peak from the summary ebur128 prints when its input ends."""
+    summary = _SUMMARY.findall(stderr)
+    found_i = _I.search(summary[-1]) if summary else None
+    found_tp = _TP.search(summary[-1]) if summary else None
+    if found_i is None or found_tp is None:
+        raise ValueError("no ebur128 summary with integrated loudness and true peak")
+    return LoudnessMeasurement(integrated=_number(found_i.group(1)), true_peak=_number(found_tp.group(1)))
 
 
-def _run_pass(args: list[str], *, what: str) -> dict[str, str]:
-    stderr = run_ffmpeg(args, what=what, timeout=600)
+def _measure(args: list[str], *, what: str) -> LoudnessMeasurement:
+    stderr = run_ffmpeg(args, what=what, timeout=MEASURE_TIMEOUT)
     try:
-        report = _report(stderr)
-        for key in ("input_i", "input_tp", "input_lra", "input_thresh", "output_i"):
-            _float(report[key])
-        return report
-    except (ValueError, KeyError) as exc:
-        raise FFmpegError(f"{what}: loudnorm report unreadable ({exc})", cmd=args, stderr=stderr) from None
+        return parse_summary(stderr)
+    except ValueError as exc:
+        raise FFmpegError(f"{what}: {exc}", cmd=args, stderr=stderr) from None
 
 
-def measure_loudness(
-    *, audio_path: Path, shape: AudioShape, target_lufs: float, true_peak_db: float
-) -> LoudnessMeasurement:
-    """Run the measuring pass over the stretch of the track the video uses, cut and faded as it will be."""
-    args = measure_args(audio_path=audio_path, shape=shape, target_lufs=target_lufs, true_peak_db=true_peak_db)
-    return _measurement(_run_pass(args, what="loudness measurement"))
+def loudness_of(path: Path) -> LoudnessMeasurement:
+    """Integrated loudness and true peak of the first audio stream of a file, as decoded."""
+    return _measure(file_measure_args(path=path), what="loudness of the soundtrack")
 
 
-def plan_loudness(
-    *, audio_path: Path, shape: AudioShape, target_lufs: float, true_peak_db: float
-) -> LoudnessSettings:
-    """Measure the shaped track and choose how the final graph normalises it.
+def _calibrated_gain(
+    *, audio_path: Path, shape: AudioShape, source: LoudnessMeasurement, target_lufs: float, ceiling_db: float
+) -> float:
+    """The gain that lands the limited track on `target_lufs`.
 
-    When plain gain fits under the true-peak ceiling, loudnorm's linear mode hits the target exactly.
-    When it does not (a quiet track with sharp peaks), loudnorm rides the gain and limits the peaks, and
-    lands well short of its target. Its result is deterministic, so it is rehearsed here on the audio
-    alone (cheap next to the video) and the target it is given is corrected until the rehearsal lands
-    on `target_lufs` (secant steps: the response is monotonic but flatter than 1:1)."""
-    measured = measure_loudness(
-        audio_path=audio_path, shape=shape, target_lufs=target_lufs, true_peak_db=true_peak_db
-    )
-    if measured.silent:
-        return LoudnessSettings(measured=measured, mode="silent", loudnorm_i=target_lufs)
-    if measured.linear_fits(target_lufs=target_lufs, true_peak_db=true_peak_db):
-        return LoudnessSettings(measured=measured, mode="linear", loudnorm_i=target_lufs, expected_lufs=target_lufs)
-
-    tried: list[tuple[float, float]] = []  # (loudnorm I, integrated loudness it produced)
-    given = target_lufs
+    While the limiter has nothing to do, the gain is simply the distance to the target. When it does (a
+    track whose peaks stand far above its loudness), limiting takes some loudness back; the levelled track
+    is rehearsed (audio only, no encode) and the gain corrected until it lands (secant steps: louder in
+    always means louder out, but by less than 1:1)."""
+    gain = min(MAX_GAIN_DB, target_lufs - source.integrated)
+    if source.true_peak + gain <= ceiling_db:
+        return gain
+    tried: list[tuple[float, float]] = []  # (gain, integrated loudness it produced)
     for _ in range(CALIBRATION_ROUNDS):
-        args = measure_args(
-            audio_path=audio_path, shape=shape, target_lufs=given, true_peak_db=true_peak_db, measured=measured
-        )
-        got = _float(_run_pass(args, what="loudness calibration")["output_i"])
-        tried.append((given, got))
+        args = measure_args(audio_path=audio_path, shape=shape,
+                            mastering=Mastering(gain_db=gain, ceiling_db=ceiling_db))
+        got = _measure(args, what="loudness calibration").integrated
+        tried.append((gain, got))
         if abs(got - target_lufs) <= CALIBRATION_TOLERANCE_LU:
             break
         slope = 1.0
         if len(tried) >= 2 and tried[-1][1] != tried[-2][1]:
-            slope = (tried[-1][0] - tried[-2][0]) / (tried[-1][1] - tried[-2][1])
-            slope = min(4.0, max(0.25, slope))
-        nxt = min(LOUDNORM_MAX_I, max(LOUDNORM_MIN_I, given + slope * (target_lufs - got)))
-        if nxt == given:
+            slope = min(4.0, max(1.0, (tried[-1][0] - tried[-2][0]) / (tried[-1][1] - tried[-2][1])))
+        nxt = min(MAX_GAIN_DB, gain + slope * (target_lufs - got))
+        if nxt == gain:
             break
-        given = nxt
-    best_i, best_out = min(tried, key=lambda t: abs(t[1] - target_lufs))
-    log.info("dynamic loudness: loudnorm I=%.2f gives %.2f LUFS (target %.1f)", best_i, best_out, target_lufs)
-    return LoudnessSettings(measured=measured, mode="dynamic", loudnorm_i=best_i, expected_lufs=best_out)
+        gain = nxt
+    best_gain, best_out = min(tried, key=lambda t: abs(t[1] - target_lufs))
+    log.info("limited loudness: %+.2f dB gives %.2f LUFS (target %.1f)", best_gain, best_out, target_lufs)
+    return best_gain
 
 
-_SUMMARY_I = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[\d.]+|-inf)\s*LUFS")
+def make_soundtrack(
+    *, audio_path: Path, shape: AudioShape, target_lufs: float, true_peak_db: float, output_path: Path
+) -> Soundtrack:
+    """Encode the video's stretch of the track into `output_path` at `target_lufs` with true peaks at or
+    under `true_peak_db`, measured on the encoded file as decoded.
 
-
-def integrated_loudness_of(path: Path) -> float | None:
-    """Integrated loudness (LUFS) of the first audio stream of a file, or None when it is silent."""
-    args = ["-i", str(path), "-map", "0:a:0", "-af", "ebur128", "-f", "null", "-"]
-    stderr = run_ffmpeg(args, what="loudness of the output", timeout=600)
-    found = _SUMMARY_I.findall(stderr)
-    if not found:
-        raise FFmpegError("no ebur128 summary in ffmpeg's output", cmd=args, stderr=stderr)
-    value = _float(found[-1])
-    return value if math.isfinite(value) and value > -70.0 else None
+    The limiter starts `AAC_HEADROOM_DB` under the ceiling; should the encoded file still peak over it,
+    the limiter's ceiling comes down by the excess (and a margin) and the track is encoded again."""
+    source = _measure(measure_args(audio_path=audio_path, shape=shape), what="loudness measurement")
+    ceiling = min(0.0, max(MIN_CEILING_DB, true_peak_db - AAC_HEADROOM_DB))
+    for _ in range(ENCODE_ATTEMPTS):
+        gain = 0.0 if source.silent else _calibrated_gain(
+            audio_path=audio_path, shape=shape, source=source, target_lufs=target_lufs, ceiling_db=ceiling
+        )
+        mastering = Mastering(gain_db=gain, ceiling_db=ceiling)
+        run_ffmpeg(soundtrack_args(audio_path=audio_path, shape=shape, mastering=mastering, output_path=output_path),
+                   what="soundtrack encode", timeout=MEASURE_TIMEOUT)
+        result = loudness_of(output_path)
+        over = result.true_peak - true_peak_db
+        if over <= 0:
+            return Soundtrack(source=source, mastering=mastering, result=result)
+        log.info("soundtrack limited at %.2f dBFS peaks at %.1f dBTP once encoded: limiting lower", ceiling,
+                 result.true_peak)
+        if ceiling <= MIN_CEILING_DB:
+            break
+        ceiling = max(MIN_CEILING_DB, ceiling - over - CEILING_STEP_DB)
+    raise StageError(
+        f"the soundtrack still peaks at {result.true_peak:.1f} dBTP once encoded, over the {true_peak_db:.1f} dBTP "
+        f"ceiling, with its limiter at {mastering.ceiling_db:.1f} dBFS",
+        stage="compose",
+    )

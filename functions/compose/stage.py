@@ -2,10 +2,11 @@
 
 The timeline is cut into segments (segments.py). A scene's body whose clip was already encoded with
 the final video's settings is copied packet for packet; everything else (crossfades, clips from video
-models) is encoded here with those settings. The segments are then joined by copying and the music
-is cut, faded and normalised in the same final pass. Encoding the whole video again here would cost
-as much as every other stage together; copying makes compose a matter of seconds and lets the encode
-spread over the clip stage's workers (or Modal containers)."""
+models) is encoded here with those settings. Meanwhile the music is cut, faded, levelled and encoded
+in audio-only passes (loudness.py). The final pass joins the segments and the soundtrack by copying.
+Encoding the whole video again here would cost as much as every other stage together; copying makes
+compose a matter of seconds and lets the encode spread over the clip stage's workers (or Modal
+containers)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from functions.compose.graph import (
     fit_clip,
     segment_args,
 )
-from functions.compose.loudness import integrated_loudness_of, plan_loudness
+from functions.compose.loudness import make_soundtrack
 from functions.compose.poster import poster_time, write_poster
 from functions.compose.segments import Segment, plan_segments
 from functions.compose.timing import ClipWindow, clip_windows
@@ -42,7 +43,7 @@ from shared.store import ArtifactStore, get_model, put_model
 
 log = logging.getLogger(__name__)
 
-COMPOSE_VERSION = "2"
+COMPOSE_VERSION = "3"
 SEGMENTS_SHARE, ASSEMBLY_SHARE = 60.0, 35.0
 """Percent of the stage's progress given to encoding segments and to the final assembly."""
 ENCODE_TIMEOUT_BASE, ENCODE_TIMEOUT_PER_SECOND = 300.0, 30.0
@@ -95,26 +96,29 @@ def run_compose(*, request: ComposeRequest, store: ArtifactStore, report: Report
         shape = AudioShape.for_plan(plan=plan)
 
         # Segment encodes at once: one per two cores, like the clip renders (`render_concurrency`): each
-        # is a threaded x264 of ~0.4 GB; one more thread measures the music.
+        # is a threaded x264 of ~0.4 GB; one more thread makes the soundtrack.
         workers = get_settings().render_concurrency
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers + 1) as pool:
-            # The music's loudness depends on nothing the video does: measure it while segments encode.
-            loudness_job = pool.submit(plan_loudness, audio_path=audio_path, shape=shape,
-                                       target_lufs=request.target_lufs, true_peak_db=request.true_peak_db)
+            # The soundtrack depends on nothing the video does: make it while the segments encode.
+            soundtrack_path = work / "soundtrack.mp4"
+            soundtrack_job = pool.submit(make_soundtrack, audio_path=audio_path, shape=shape,
+                                         target_lufs=request.target_lufs, true_peak_db=request.true_peak_db,
+                                         output_path=soundtrack_path)
             report(percent=0, message="joining the clips")
             pieces = _make_segments(segments=segments, windows=windows, request=request, files=files, fits=fits,
                                     encoding=encoding, work=work, pool=pool, workers=workers, report=report)
-            loudness = loudness_job.result()
-        log.info("music at %.1f LUFS, %.1f dBTP: %s normalisation",
-                 loudness.measured.input_i, loudness.measured.input_tp, loudness.mode)
+            soundtrack = soundtrack_job.result()
+        log.info("music at %.1f LUFS, %.1f dBTP: %+.1f dB, limited at %.1f dBFS; soundtrack at %.1f LUFS, %.1f dBTP",
+                 soundtrack.source.integrated, soundtrack.source.true_peak, soundtrack.mastering.gain_db,
+                 soundtrack.mastering.ceiling_db, soundtrack.result.integrated, soundtrack.result.true_peak)
         copied = sum(s.frames for s, (_, was_copied) in zip(segments, pieces, strict=True) if was_copied)
 
         list_path = work / "segments.ffconcat"
         entries = [(path, s.frames) for (path, _), s in zip(pieces, segments, strict=True)]
         list_path.write_text(concat_list(entries, fps=out.fps), encoding="utf-8")
         with store.write_path(video_key, suffix=".mp4") as out_path:
-            command = assembly_args(list_path=list_path, audio_path=audio_path, shape=shape, loudness=loudness,
-                                    true_peak_db=request.true_peak_db, output_path=out_path)
+            command = assembly_args(list_path=list_path, soundtrack_path=soundtrack_path, duration=shape.duration,
+                                    output_path=out_path)
             report(percent=SEGMENTS_SHARE, message="assembling the video and its music")
             run_with_progress(
                 command.args,
@@ -124,7 +128,6 @@ def run_compose(*, request: ComposeRequest, store: ArtifactStore, report: Report
                 timeout=ENCODE_TIMEOUT_BASE + ENCODE_TIMEOUT_PER_SECOND * command.duration,
             )
             info = probe(out_path)
-            lufs = integrated_loudness_of(out_path)
             with store.write_path(poster_key, suffix=".jpg") as poster_path:
                 write_poster(video_path=out_path, at=poster_time(windows=windows, fps=out.fps), output_path=poster_path)
     log.info("composed %s (%.2f s of video, %d of %d frames copied) in %.1f s", video_key, info.duration, copied,
@@ -136,7 +139,8 @@ def run_compose(*, request: ComposeRequest, store: ArtifactStore, report: Report
         width=info.width or out.width,
         height=info.height or out.height,
         fps=info.fps or float(out.fps),
-        loudness_lufs=lufs,
+        # The final file carries the soundtrack's packets unchanged: its loudness is the soundtrack's.
+        loudness_lufs=None if soundtrack.result.silent else soundtrack.result.integrated,
         copied_frames=copied,
     )
     put_model(store, result_key, result)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from functions.compose import run_compose
-from functions.compose.audio import AudioShape, LoudnessMeasurement, LoudnessSettings
+from functions.compose.audio import AudioShape, Mastering, measure_args, soundtrack_args
 from functions.compose.graph import ClipFiles, assembly_args, concat_list, copyable, fit_clip, segment_args
 from functions.compose.segments import Piece, Segment, plan_segments
 from functions.compose.timing import clip_windows
@@ -20,11 +20,7 @@ from shared.store import LocalStore
 from tests.functions.compose.compose_inputs import make_plan
 
 C, X = Transition.cut, Transition.crossfade
-LINEAR = LoudnessSettings(
-    measured=LoudnessMeasurement(input_i=-20.0, input_tp=-8.0, input_lra=4.0, input_thresh=-30.0),
-    mode="linear",
-    loudnorm_i=-14.0,
-)
+MASTERING = Mastering(gain_db=6.0, ceiling_db=-2.5)
 FINAL = FinalEncoding(preset="medium", crf=20)
 
 
@@ -176,31 +172,62 @@ def test_concat_list_states_each_segment_length_and_escapes_quotes(tmp_path: Pat
     assert lines[3] == f"file '{tmp_path}/it'\\''s.mp4'" and lines[4] == "duration 2.566667"
 
 
-def assembly(plan: ScenePlan) -> list[str]:
-    return assembly_args(list_path=Path("/w/segments.ffconcat"), audio_path=Path("/in/music.wav"),
-                         shape=AudioShape.for_plan(plan=plan), loudness=LINEAR, true_peak_db=-1.5,
-                         output_path=Path("/out/video.mp4")).args
-
-
-def test_assembly_copies_the_video_and_encodes_the_music_to_the_delivery_spec() -> None:
-    args = assembly(three_scene_plan())
+def test_assembly_copies_the_video_and_the_soundtrack_packets() -> None:
+    args = assembly_args(list_path=Path("/w/segments.ffconcat"), soundtrack_path=Path("/w/soundtrack.mp4"),
+                         duration=6.5, output_path=Path("/out/video.mp4")).args
     opts = dict(itertools.pairwise(args))
-    assert opts["-vcodec"] == "copy" and opts["-f"] in ("concat", "mp4") and opts["-safe"] == "0"
-    assert opts["-acodec"] == "aac" and opts["-ar"] == "48000" and opts["-b:a"] == "192k" and opts["-ac"] == "2"
+    assert opts["-vcodec"] == "copy" and opts["-acodec"] == "copy" and opts["-safe"] == "0"
     assert opts["-movflags"] == "+faststart" and args[-1] == "/out/video.mp4"
-    assert [args[i + 1] for i, a in enumerate(args) if a == "-i"] == ["/w/segments.ffconcat", "/in/music.wav"]
+    assert [args[i + 1] for i, a in enumerate(args) if a == "-i"] == ["/w/segments.ffconcat", "/w/soundtrack.mp4"]
+    assert "-filter_complex" not in args  # nothing is decoded: the soundtrack was made beforehand
+
+
+def soundtrack(plan: ScenePlan) -> list[str]:
+    return soundtrack_args(audio_path=Path("/in/music.wav"), shape=AudioShape.for_plan(plan=plan),
+                           mastering=MASTERING, output_path=Path("/w/soundtrack.mp4"))
+
+
+def test_the_soundtrack_is_encoded_to_the_delivery_spec() -> None:
+    args = soundtrack(three_scene_plan())
+    opts = dict(itertools.pairwise(args))
+    assert opts["-acodec"] == "aac" and opts["-ar"] == "48000" and opts["-b:a"] == "192k" and opts["-ac"] == "2"
+    assert opts["-f"] == "mp4" and args[-1] == "/w/soundtrack.mp4"
+    assert opts["-aac_pns"] == "0"  # decoders make up PNS noise each their own way: peaks would differ
+    assert [args[i + 1] for i, a in enumerate(args) if a == "-i"] == ["/in/music.wav"]
 
 
 def test_music_fades_in_only_when_it_starts_mid_track_and_fades_out_at_the_end() -> None:
-    from_start = graph_of(assembly(three_scene_plan(music_offset=0.0)))
-    mid_track = graph_of(assembly(three_scene_plan(music_offset=12.25)))
+    from_start = graph_of(soundtrack(three_scene_plan(music_offset=0.0)))
+    mid_track = graph_of(soundtrack(three_scene_plan(music_offset=12.25)))
     assert "type=in" not in from_start
     assert re.search(r"afade=duration=0.05:start_time=0:type=in", mid_track)
     for graph in (from_start, mid_track):
         assert "afade=duration=1.5:start_time=5:type=out" in graph
-        assert "loudnorm=I=-14:" in graph and "linear=true" in graph and "measured_I=-20" in graph
-        assert "aresample=48000" in graph
     assert "atrim=end=18.75:start=12.25" in mid_track
+
+
+def chain_of(args: list[str]) -> list[str]:
+    """The filters of a one-chain graph, in order, without their link labels."""
+    return re.sub(r"\[[^]]*\]", "", graph_of(args)).split(";")
+
+
+def test_the_gain_comes_before_a_limiter_on_4x_oversampled_peaks() -> None:
+    chain = chain_of(soundtrack(three_scene_plan()))
+    fade = max(i for i, f in enumerate(chain) if f.startswith("afade="))
+    # -2.5 dBFS; no auto-level (it would undo the limiting); the lookahead's delay compensated.
+    assert chain[fade + 1 :] == [
+        "volume=6dB", "aresample=192000", "alimiter=attack=5:latency=true:level=false:limit=0.749894:release=50",
+        "aresample=48000",
+    ]
+
+
+def test_measuring_meters_true_peaks_of_what_would_be_encoded() -> None:
+    plan = three_scene_plan(music_offset=12.25)
+    shape = AudioShape.for_plan(plan=plan)
+    rehearsal = chain_of(measure_args(audio_path=Path("/in/music.wav"), shape=shape, mastering=MASTERING))
+    assert rehearsal == [*chain_of(soundtrack(plan)), "ebur128=framelog=quiet:peak=true"]
+    source = chain_of(measure_args(audio_path=Path("/in/music.wav"), shape=shape))
+    assert source == [*rehearsal[:-5], "ebur128=framelog=quiet:peak=true"]  # no gain, no limiter
 
 
 def test_a_clip_count_that_does_not_match_the_scenes_is_refused(tmp_path: Path) -> None:
