@@ -1,9 +1,11 @@
 """Retries of provider calls: exponential backoff with jitter for transient failures, and nothing else.
 
-Timeouts, 429 and 5xx are retried (a 429's Retry-After is honoured: the wait is never shorter than the
-server asked); refusals, rejected inputs and unusable outputs are not, because the same call would get
-the same answer and may be billed again. The SDKs' own retry loops are switched off where they are
-built (shared/cloud/), so this is the one place that decides, and a test can count the calls."""
+Timeouts, 429 and 5xx are retried (the wait a server asks for is honoured: never shorter than a
+Retry-After header or, for Google's APIs, the RetryInfo of the error body; a server asking for more than
+`retry_after_max` fails the call at once, saying so); refusals, rejected inputs and unusable outputs are
+not, because the same call would get the same answer and may be billed again. The SDKs' own retry loops
+are switched off where they are built (shared/cloud/), so this is the one place that decides, and a test
+can count the calls."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import TypeVar
 
 import tenacity
 
-from shared.provider_errors import ProviderError
+from shared.provider_errors import ProviderError, ProviderTransientError
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -84,13 +86,16 @@ def call_with_retry(
     def once() -> T:
         try:
             return fn()
-        except ProviderError:
-            raise
-        except Exception as exc:
-            err = translate(exc)
-            if err is None:
+        except ProviderError as err:
+            told = too_long_a_wait(err, policy=policy)
+            if told is None:
                 raise
-            raise err from exc
+            raise told from err
+        except Exception as exc:
+            translated = translate(exc)
+            if translated is None:
+                raise
+            raise (too_long_a_wait(translated, policy=policy) or translated) from exc
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         outcome = state.outcome
@@ -109,6 +114,22 @@ def call_with_retry(
         reraise=True,
     )
     return retrying(once)
+
+
+def too_long_a_wait(err: ProviderError, *, policy: RetryPolicy) -> ProviderTransientError | None:
+    """`err` retold with the wait it asked for, when that is longer than we wait (it is not retried)."""
+    wait = err.retry_after
+    if not err.transient or wait is None or wait <= policy.retry_after_max:
+        return None
+    told = ProviderTransientError(
+        # The wait first: a long provider message is cut at the end of the one line a user sees.
+        f"the provider asks to wait {wait:g} s, longer than the {policy.retry_after_max:g} s we wait "
+        f"(MOMENTLOOP_RETRY_AFTER_MAX); {err.detail}",
+        provider=err.provider, kind=err.kind, status=err.status, retry_after=wait,
+        hint=err.hint or "try again later, or raise MOMENTLOOP_RETRY_AFTER_MAX",
+    )
+    told.spent_usd = err.spent_usd
+    return told
 
 
 def parse_retry_after(headers: object) -> float | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.cloud.http_errors import from_status, from_transport, looks_like_refusal
+from shared.cloud.imports import import_sdk
 from shared.provider_errors import ProviderError, ProviderOutputError, ProviderRefusedError
 from shared.provider_settings import provider_keys, require_key
 from shared.retry import RetryPolicy, call_with_retry, parse_retry_after
@@ -28,6 +29,7 @@ def _remember_retry_after(response: Any) -> None:
 
 
 def replicate_client(*, settings: Settings | None = None, chosen_for: str = "") -> Any:
+    import_sdk("replicate")
     import httpx
     import replicate
 

@@ -2,7 +2,17 @@
 
 Speaks: models/{m}:generateContent (image editing with inline image data; JSON answers for a response
 schema), models/{m}:predictLongRunning (Veo) with operations polled until done, and files/{id}:download.
-Auth is the x-goog-api-key header; errors are Google's {"error": {code, message, status}}."""
+Auth is the x-goog-api-key header; errors are Google's google.rpc.Status {"error": {code, message, status,
+details}}.
+
+Strict where the real API is (written from the v1beta API reference, not from what the SDK happens to
+send): `generationConfig` and a `responseSchema` (an OpenAPI-subset Schema message) with a field the API
+does not know are refused with 400 INVALID_ARGUMENT "Invalid JSON payload received. Unknown name ..." and a
+google.rpc.BadRequest detail, as the protobuf JSON parser does (it takes a field's proto name or its
+lowerCamelCase JSON name, nothing else); `responseSchema` and `responseJsonSchema` together, or a `$ref` in
+a responseJsonSchema with sibling keywords, are refused as the reference says they must be. A 429 is
+RESOURCE_EXHAUSTED with QuotaFailure, Help and RetryInfo details and no Retry-After header: the wait is the
+RetryInfo's retryDelay (a protobuf Duration, "37s")."""
 
 from __future__ import annotations
 
@@ -27,6 +37,98 @@ IMAGE_SIZES = {
 # Veo 720p, served at half size to keep the tests quick (same aspect ratio).
 VIDEO_SIZES = {"16:9": (640, 360), "9:16": (360, 640)}
 STATUS = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+# google.ai.generativelanguage.v1beta.GenerationConfig and Schema: their fields' proto names.
+GENERATION_CONFIG_FIELDS = (
+    "stop_sequences", "response_mime_type", "response_schema", "response_json_schema", "response_modalities",
+    "candidate_count", "max_output_tokens", "temperature", "top_p", "top_k", "seed", "presence_penalty",
+    "frequency_penalty", "response_logprobs", "logprobs", "enable_enhanced_civic_answers", "speech_config",
+    "thinking_config", "image_config", "media_resolution",
+)
+SCHEMA_FIELDS = (
+    "type", "format", "title", "description", "nullable", "enum", "max_items", "min_items", "properties",
+    "required", "min_properties", "max_properties", "min_length", "max_length", "pattern", "example", "any_of",
+    "property_ordering", "default", "items", "minimum", "maximum",
+)
+QUOTA_HELP = "https://ai.google.dev/gemini-api/docs/rate-limits"
+
+
+def json_names(fields: tuple[str, ...]) -> frozenset[str]:
+    """What the protobuf JSON parser accepts for `fields`: each proto name and its lowerCamelCase name."""
+    camel = (re.sub(r"_([a-z])", lambda m: m.group(1).upper(), f) for f in fields)
+    return frozenset((*fields, *camel))
+
+
+def unknown_schema_fields(schema: object, *, path: str) -> list[tuple[str, str]]:
+    """(unknown field, where) for every field of a Schema message (and its sub-schemas) the API lacks."""
+    if not isinstance(schema, dict):
+        return []
+    known = json_names(SCHEMA_FIELDS)
+    found = [(name, path) for name in schema if name not in known]
+    for index, sub in enumerate((schema.get("properties") or {}).values()):
+        found += unknown_schema_fields(sub, path=f"{path}.properties[{index}].value")
+    if "items" in schema:
+        found += unknown_schema_fields(schema["items"], path=f"{path}.items")
+    for index, sub in enumerate(schema.get("anyOf") or schema.get("any_of") or []):
+        found += unknown_schema_fields(sub, path=f"{path}.any_of[{index}]")
+    return found
+
+
+def json_schema_problems(schema: object, *, path: str = "generation_config.response_json_schema") -> list[str]:
+    """Where a responseJsonSchema breaks the reference's rule: "If $ref is set on a sub-schema, no other
+    properties, except for those starting as a $, may be set"."""
+    if isinstance(schema, list):
+        return [p for i, sub in enumerate(schema) for p in json_schema_problems(sub, path=f"{path}[{i}]")]
+    if not isinstance(schema, dict):
+        return []
+    problems = []
+    if "$ref" in schema and (siblings := sorted(k for k in schema if not k.startswith("$"))):
+        problems.append(f"{path}: $ref set together with {', '.join(siblings)}")
+    for key, value in schema.items():
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            for name, sub in value.items():
+                problems += json_schema_problems(sub, path=f"{path}.{key}.{name}")
+        elif key not in ("enum", "required", "propertyOrdering"):
+            problems += json_schema_problems(value, path=f"{path}.{key}")
+    return problems
+
+
+def generation_config_error(config: dict[str, Any]) -> Response | None:
+    """The API's 400 for a generationConfig it cannot take, or None."""
+    unknown = [(name, "generation_config") for name in config if name not in json_names(GENERATION_CONFIG_FIELDS)]
+    schema = config.get("responseSchema", config.get("response_schema"))
+    unknown += unknown_schema_fields(schema, path="generation_config.response_schema")
+    if unknown:
+        violations = [{"field": where, "description": f"Invalid JSON payload received. Unknown name \"{name}\" at "
+                                                      f"'{where}': Cannot find field."} for name, where in unknown]
+        return _error(400, "\n".join(v["description"] for v in violations), "INVALID_ARGUMENT", details=[
+            {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": violations}])
+    json_schema = config.get("responseJsonSchema", config.get("response_json_schema"))
+    if schema is not None and json_schema is not None:
+        return _error(400, "response_schema and response_json_schema cannot both be set: set one of them.",
+                      "INVALID_ARGUMENT")
+    if problems := json_schema_problems(json_schema):
+        return _error(400, f"Invalid response_json_schema: {'; '.join(problems)}", "INVALID_ARGUMENT")
+    return None
+
+
+def rate_limited(*, model: str, retry_delay: str | None) -> Response:
+    """Gemini's 429 as it comes: the quota that ran out, where to read about it, and (for a per-minute
+    quota) how long to wait, in the body only."""
+    details: list[dict[str, Any]] = [
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+            "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+            "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+            "quotaDimensions": {"location": "global", "model": model}, "quotaValue": "10"}]},
+        {"@type": "type.googleapis.com/google.rpc.Help", "links": [
+            {"description": "Learn more about Gemini API quotas", "url": QUOTA_HELP}]},
+    ]
+    message = ("You exceeded your current quota, please check your plan and billing details. For more "
+               f"information on this error, head to: {QUOTA_HELP}.")
+    if retry_delay is not None:
+        details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay})
+        message += f" Please retry in {retry_delay}."
+    return _error(429, message, "RESOURCE_EXHAUSTED", details=details)
 
 
 class GeminiServer(FakeServer):
@@ -53,11 +155,14 @@ class GeminiServer(FakeServer):
         return _error(403, "API key not valid. Please pass a valid API key.", "PERMISSION_DENIED")
 
     def failure_response(self, failure: Failure, request: Request, route: Route) -> Response | None:
-        if failure.kind in ("429", "500", "503"):
+        if failure.kind == "429":
+            # `retry_after` is the RetryInfo's delay in seconds ("1" → retryDelay "1s"); Gemini sends no header.
+            model = re.search(r"models/([^/:]+)", request.path)
+            return rate_limited(model=model.group(1) if model else "gemini",
+                                retry_delay=None if failure.retry_after is None else f"{failure.retry_after}s")
+        if failure.kind in ("500", "503"):
             code = int(failure.kind)
-            headers = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
-            return _error(code, "Resource has been exhausted" if code == 429 else "Internal error", STATUS[code],
-                          headers)
+            return _error(code, "Internal error" if code == 500 else "The model is overloaded.", STATUS[code])
         if failure.kind == "bad_input":
             return _error(400, "Request contains an invalid argument.", "INVALID_ARGUMENT")
         if failure.kind == "malformed":
@@ -70,6 +175,9 @@ class GeminiServer(FakeServer):
     def generate(self, request: Request, match: re.Match[str]) -> Response:
         body = request.json()
         config = body.get("generationConfig", {})
+        refused = generation_config_error(config)
+        if refused is not None:
+            return refused
         refuse = request.headers.get("x-fake-failure") == "refuse"
         if "IMAGE" in (config.get("responseModalities") or []):
             if refuse:
@@ -171,6 +279,8 @@ def b64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
 
 
-def _error(code: int, message: str, status: str, headers: dict[str, str] | None = None) -> Response:
-    return Response.json({"error": {"code": code, "message": message, "status": status}}, status=code,
-                         headers=headers)
+def _error(code: int, message: str, status: str, *, details: list[dict[str, Any]] | None = None) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if details:
+        error["details"] = details
+    return Response.json({"error": error}, status=code)

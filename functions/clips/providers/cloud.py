@@ -10,6 +10,7 @@ from pathlib import Path
 
 from functions.clips.providers.first_frame import frame_for_model, jpeg
 from functions.clips.providers.video_models import DEFAULT_MODEL, MATCH_IMAGE, MODELS, ratio_value
+from shared.cloud.imports import preload_sdk
 from shared.concurrency import provider_slot
 from shared.downloads import check_video
 from shared.errors import OptionError
@@ -54,6 +55,7 @@ class CloudClipProvider:
         self.spec = spec
         self.name = f"{self.vendor}:{spec.model}"
         self.usage: Usage | None = None
+        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/cloud/imports.py
 
     def seconds_for(self, *, request: ClipRequest, settings: Settings | None = None) -> float:
         s = settings or get_settings()

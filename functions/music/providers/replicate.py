@@ -11,6 +11,7 @@ from typing import Any
 from functions.music.providers.base import GeneratedMusic
 from functions.music.synth import pick_mood
 from functions.music.user_track import convert_user_track
+from shared.cloud.imports import preload_sdk
 from shared.concurrency import provider_slot
 from shared.cost import Price
 from shared.downloads import check_audio, download
@@ -47,6 +48,7 @@ class ReplicateMusicProvider:
             raise OptionError("meta/musicgen is a community model: give its version, e.g. " + MUSICGEN)
         self.name = f"replicate:{self.model.split(':')[0]}"
         self.usage: Usage | None = None
+        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/cloud/imports.py
 
     def seconds_for(self, *, duration: float) -> int:
         return math.ceil(duration + MARGIN_SECONDS)

@@ -21,6 +21,7 @@ from functions.plan.providers.proposal import (
     parse_proposal,
     photo_id,
 )
+from shared.cloud.imports import preload_sdk
 from shared.concurrency import provider_slot
 from shared.cost import Price
 from shared.media.images import load_bgr
@@ -76,6 +77,7 @@ class CloudPlanProvider:
     def __init__(self, model: str | None = None) -> None:
         self.model = model or self.default_model
         self.name = f"{self.vendor}:{self.model}"
+        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/cloud/imports.py
 
     def estimate_usd(self, *, request: PlanRequest) -> float:
         tokens_in, tokens_out = estimate_tokens(photos=len(request.photos), most=max(1, len(request.photos)))

@@ -1,4 +1,4 @@
-"""Gemini planning (google-genai, `gemini-2.5-flash`) with a pydantic response schema."""
+"""Gemini planning (google-genai, `gemini-2.5-flash`) answering in the JSON Schema of a pydantic model."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ class GeminiPlanProvider(CloudPlanProvider):
              seed: int) -> Answer:
         from google.genai import types
 
+        from shared.cloud.gemini_sdk import response_json_schema
+
         parts: list[Any] = [types.Part.from_text(text=instructions)]
         for t in thumbs:
             parts.append(types.Part.from_text(text=f"{t.photo_id}:"))
@@ -43,7 +45,7 @@ class GeminiPlanProvider(CloudPlanProvider):
             contents=contents,
             config=types.GenerateContentConfig(
                 response_mime_type="application/json",
-                response_schema=PlanProposal,
+                response_json_schema=response_json_schema(PlanProposal),
                 temperature=0.4,
                 seed=seed % (1 << 31),
             ),

@@ -131,6 +131,21 @@ def test_a_failed_prediction_falls_through_the_chain_with_each_reason(replicate_
     assert gemini.count("predict") == 3
 
 
+def test_veo_waits_the_retry_delay_of_a_429_and_fails_over_when_too_long(gemini: GeminiServer, store: LocalStore,
+                                                                        provider_env: pytest.MonkeyPatch) -> None:
+    gemini.fail("predict", Failure("429", retry_after="1"))  # RetryInfo retryDelay "1s", no Retry-After header
+    result = run_clip(request=clip_request(store, provider="veo,local", seconds=2.0), store=store)
+    first, second = gemini.calls("predict")
+    assert second.started - first.started >= 1.0 and result.provider == f"gemini:{VEO.model}"
+
+    set_env(provider_env, MOMENTLOOP_RETRY_AFTER_MAX="5")
+    gemini.fail("predict", Failure("429", retry_after="45"))
+    result = run_clip(request=clip_request(store, provider="veo,local", seconds=2.0, seed=1), store=store)
+    assert gemini.count("predict") == 3 and result.provider == "local"
+    [attempt] = result.attempts
+    assert attempt.kind == "rate_limited" and "asks to wait 45 s, longer than the 5 s we wait" in attempt.reason
+
+
 def test_generations_in_flight_never_exceed_the_clip_limit(replicate_fake: ReplicateServer, store: LocalStore,
                                                            provider_env: pytest.MonkeyPatch) -> None:
     set_env(provider_env, MOMENTLOOP_CLIP_CONCURRENCY="2")

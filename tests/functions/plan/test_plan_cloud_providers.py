@@ -7,13 +7,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes.env import set_env
 from fakes.gemini_server import GeminiServer
+from fakes.http import Failure
 from fakes.openai_server import OpenAIServer
 from fakes.plan_inputs import plan_request
 
 from functions.plan import run_plan
 from functions.plan.planner import plan_locally
 from functions.plan.prompts import style_sentence
+from functions.plan.providers.proposal import PlanProposal
+from shared.cloud.gemini_sdk import JSON_SCHEMA_KEYWORDS
 from shared.models import CameraMove, ScenePlan, Transition
 from shared.store import LocalStore
 
@@ -50,10 +54,62 @@ def test_gemini_proposes_the_story_and_our_code_sets_every_cut_on_the_beat(gemin
     [call] = gemini.calls("generate")
     body = call.json()
     assert call.path == "/v1beta/models/gemini-2.5-flash:generateContent"
-    assert body["generationConfig"]["responseMimeType"] == "application/json"
-    assert "scenes" in json.dumps(body["generationConfig"]["responseSchema"])
+    assert plan.attempts == []  # the model's plan, not the local planner's after a refused request
+    config = body["generationConfig"]
+    assert config["responseMimeType"] == "application/json" and "responseSchema" not in config
+    schema = config["responseJsonSchema"]
+    assert set(schema["properties"]) == {"title", "scenes", "left_out"}
+    scene = schema["properties"]["scenes"]["items"]
+    assert scene["additionalProperties"] is False and "start" not in scene["properties"]  # timing is ours
+    assert scene["properties"]["move"]["enum"] == [m.value for m in CameraMove]
+    assert schema_keywords(schema) <= JSON_SCHEMA_KEYWORDS  # nothing the API would silently ignore
+    assert "$ref" not in json.dumps(schema)
     parts = body["contents"][0]["parts"]
     assert sum("inlineData" in p for p in parts) == 5  # one thumbnail per photo
+
+
+def schema_keywords(schema: object) -> set[str]:
+    if isinstance(schema, list):
+        return {k for item in schema for k in schema_keywords(item)}
+    if not isinstance(schema, dict):
+        return set()
+    found = set(schema)
+    for key, value in schema.items():
+        if key == "properties":
+            found |= {k for sub in value.values() for k in schema_keywords(sub)}
+        elif key not in ("enum", "required", "propertyOrdering"):
+            found |= schema_keywords(value)
+    return found
+
+
+def test_the_fake_refuses_a_pydantic_response_schema_as_the_real_api_does(gemini: GeminiServer) -> None:
+    """What google-genai makes of `response_schema=` a model with extra="forbid": additional_properties inside
+    the Schema message, which the Gemini API does not have (the planner's every call used to fail so)."""
+    from google.genai import errors, types
+
+    from shared.cloud.gemini_sdk import gemini_client
+
+    client = gemini_client()  # held: a collected Client closes its connection pool
+    with pytest.raises(errors.ClientError) as refused:
+        client.models.generate_content(
+            model="gemini-2.5-flash", contents="plan",
+            config=types.GenerateContentConfig(response_mime_type="application/json", response_schema=PlanProposal))
+    error = refused.value
+    assert (error.code, error.status) == (400, "INVALID_ARGUMENT")
+    assert error.message.startswith("Invalid JSON payload received. Unknown name \"additional_properties\" at "
+                                    "'generation_config.response_schema': Cannot find field.")
+    [bad_request] = error.details["error"]["details"]
+    assert bad_request["@type"] == "type.googleapis.com/google.rpc.BadRequest"
+    assert {v["field"] for v in bad_request["fieldViolations"]} == {
+        "generation_config.response_schema", "generation_config.response_schema.properties[1].value.items",
+        "generation_config.response_schema.properties[2].value.items"}
+
+    # Nor is pydantic's own JSON Schema taken as it is: it writes a field's description beside its $ref.
+    with pytest.raises(errors.ClientError, match=r"\$ref set together with description"):
+        client.models.generate_content(
+            model="gemini-2.5-flash", contents="plan",
+            config=types.GenerateContentConfig(response_mime_type="application/json",
+                                               response_json_schema=PlanProposal.model_json_schema()))
 
 
 def test_openai_answers_in_a_strict_json_schema(openai_fake: OpenAIServer, store: LocalStore) -> None:
@@ -132,3 +188,23 @@ def test_a_rate_limited_planner_is_retried(openai_fake: OpenAIServer, store: Loc
     plan = run_plan(request=plan_request(store, count=3, provider="openai"), store=store)
     assert openai_fake.count("chat") == 3 and plan.provider == "openai:gpt-4o"
     assert plan.attempts == []
+
+
+def test_a_rate_limited_gemini_planner_waits_the_retry_delay_in_the_error_body(gemini: GeminiServer,
+                                                                               store: LocalStore) -> None:
+    gemini.fail("generate", Failure("429", retry_after="1"))  # RetryInfo retryDelay "1s", no Retry-After
+    plan = run_plan(request=plan_request(store, count=3, provider="gemini"), store=store)
+    first, second = gemini.calls("generate")
+    assert second.started - first.started >= 1.0  # the backoff alone is about 10 ms here
+    assert plan.provider == "gemini:gemini-2.5-flash" and plan.attempts == []
+
+
+def test_a_retry_delay_above_the_cap_fails_the_link_at_once_saying_why(gemini: GeminiServer, store: LocalStore,
+                                                                       provider_env: pytest.MonkeyPatch) -> None:
+    set_env(provider_env, MOMENTLOOP_RETRY_AFTER_MAX="5")
+    gemini.fail("generate", Failure("429", retry_after="37"))
+    plan = run_plan(request=plan_request(store, count=3, provider="gemini"), store=store)
+    assert gemini.count("generate") == 1 and plan.provider == "local"
+    [attempt] = plan.attempts
+    assert attempt.kind == "rate_limited"
+    assert "asks to wait 37 s, longer than the 5 s we wait (MOMENTLOOP_RETRY_AFTER_MAX)" in attempt.reason

@@ -108,11 +108,23 @@ def test_replicate_runs_flux_kontext_as_a_polled_prediction(replicate_fake: Repl
 # ------------------------------------------------------------------ retries: exactly for transient failures
 
 def test_a_429_is_retried_after_the_wait_the_server_asked_for(gemini: GeminiServer) -> None:
-    gemini.fail("generate", Failure("429", retry_after="1"))
+    gemini.fail("generate", Failure("429", retry_after="1"))  # Gemini's way: RetryInfo retryDelay "1s" in the body
     out = get_provider("gemini").stylize(image=photo(), look="lego", seed=0)
     calls = gemini.calls("generate")
     assert len(calls) == 2 and out.shape == (360, 480, 3)
-    assert calls[1].started - calls[0].started >= 0.95  # Retry-After: 1 honoured (backoff alone is ~10 ms)
+    assert calls[1].started - calls[0].started >= 1.0  # the delay honoured (the backoff alone is ~10 ms)
+
+
+def test_a_429_asking_for_more_than_the_cap_is_not_waited_for(gemini: GeminiServer, store: LocalStore,
+                                                              provider_env: pytest.MonkeyPatch) -> None:
+    set_env(provider_env, MOMENTLOOP_RETRY_AFTER_MAX="5")
+    gemini.fail("generate", Failure("429", retry_after="60"))
+    started = time.monotonic()
+    result, _, _ = stylize(store, "gemini,local")
+    assert time.monotonic() - started < 5 and gemini.count("generate") == 1
+    assert result.provider == "local"
+    [attempt] = result.attempts
+    assert attempt.kind == "rate_limited" and "asks to wait 60 s, longer than the 5 s we wait" in attempt.reason
 
 
 def test_server_errors_and_timeouts_are_retried_then_give_up(gemini: GeminiServer,
