@@ -48,32 +48,27 @@ SCALE, _SETTING_VARIABLES = _settings_fields()
 DATA_PATH = "/data"
 """MOMENTLOOP_DATA_DIR in every container: artifacts at /data/artifacts (the Volume), SQLite beside it."""
 
-PYTHON_PACKAGES = [
-    "numpy>=1.26",
-    "pillow>=11.2",
-    "pillow-heif>=0.20",
-    "opencv-python-headless>=4.9,<5",  # 5.x dropped the bundled Haar face cascades
-    "imagehash>=4.3",
-    "librosa>=0.10.2",
-    "soundfile>=0.12",
-    "ffmpeg-python>=0.2",
-    "imageio-ffmpeg>=0.5",
-    "av>=12",
-    "pydantic>=2.7",
-    "pydantic-settings>=2.3",
-    "rich>=13",
-    "tenacity>=8.2",
-    "httpx>=0.27",
-    "boto3>=1.34",               # S3Store
-    "psycopg[binary]>=3.2",      # PostgresJobStore
-    "psycopg-pool>=3.2",
-    "fastapi>=0.135",            # the web endpoint (fastapi.sse)
-    "python-multipart>=0.0.9",   # its uploads
-    "google-genai>=1.0",         # cloud providers, imported only when chosen
-    "openai>=1.50",
-    "replicate>=1.0",
-    "pycolmap>=4.2,<5",          # product poses (COLMAP on the CPU): the API functions/product/poses.py uses
-]
+PYPROJECT = Path(__file__).with_name("pyproject.toml")
+NOT_IN_IMAGES = ("dev", "gpu")
+"""Extras no CPU container runs: our machines' tools, and the GPU stack (gpu_image only, after its torch)."""
+
+
+def project_requirements() -> tuple[list[str], dict[str, list[str]]]:
+    """(dependencies, optional dependencies) of pyproject.toml, so the images install exactly what the
+    project pins (google-genai<3 keeps Veo; a list of our own here drifted). Read where you deploy from:
+    a container runs images, never builds them, and has no pyproject.toml to read."""
+    if not modal.is_local():
+        return [], {}
+    import tomllib
+
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
+    return list(project["dependencies"]), {k: list(v) for k, v in project.get("optional-dependencies", {}).items()}
+
+
+_DEPENDENCIES, _EXTRAS = project_requirements()
+PYTHON_PACKAGES = [*_DEPENDENCIES, *(r for name, reqs in _EXTRAS.items() if name not in NOT_IN_IMAGES for r in reqs)]
+"""What every image installs: the project's dependencies and the extras it serves (cloud SDKs, PostgreSQL, ...)."""
+GPU_PACKAGES = _EXTRAS.get("gpu", [])
 
 IMAGE_ENV = {"MOMENTLOOP_DATA_DIR": DATA_PATH, "NUMBA_CACHE_DIR": "/root/.numba-cache"}
 
@@ -136,15 +131,16 @@ def warm_nerfstudio() -> None:
     torch.cuda.synchronize()
 
 
-# The GPU stages (product: nerfstudio training and rendering) build on CUDA; nerfstudio is installed only
-# here, pinned: functions/product/nerf*.py follow its 1.1 command line, config and model outputs.
+# The GPU stages (product: nerfstudio training and rendering) build on CUDA; nerfstudio (pyproject's `gpu`
+# extra, pinned: functions/product/nerf*.py follow its 1.1 command line, config and model outputs) is
+# installed only here, over the CUDA build of torch.
 GPU_IMAGE_ENV = {**IMAGE_ENV, "TORCH_CUDA_ARCH_LIST": "7.5;8.0;8.6;8.9;9.0"}  # T4, A100, A10G, L4/L40S, H100
 gpu_image = (
     modal.Image.from_registry("nvidia/cuda:12.4.1-devel-ubuntu22.04", add_python="3.11")
     .apt_install("ffmpeg", "git", "build-essential", "libgl1", "libglib2.0-0")
     .uv_pip_install(*PYTHON_PACKAGES)
     .uv_pip_install("torch==2.5.1", "torchvision==0.20.1", extra_index_url="https://download.pytorch.org/whl/cu124")
-    .uv_pip_install("nerfstudio==1.1.5")
+    .uv_pip_install(*GPU_PACKAGES)
     .env(GPU_IMAGE_ENV)
     .run_function(warm_nerfstudio, gpu="T4")
     .add_local_python_source("functions", "shared")
