@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     retry_initial_wait: float = Field(default=1.0, ge=0, description="First backoff wait, seconds (then doubled).")
     retry_max_wait: float = Field(default=30.0, ge=0, description="Longest backoff wait between two tries, seconds.")
     retry_after_max: float = Field(
-        default=120.0, ge=0, description="Longest Retry-After honoured; a server asking for more fails that link."
+        default=120.0, ge=0, description="Longest wait a server may ask for and be waited for, seconds (a "
+        "Retry-After header, or the RetryInfo in the body of Gemini's 429); a server asking for more fails that link."
     )
     poll_interval: float = Field(
         default=3.0, gt=0, description="Seconds between polls of a long-running generation (video, music)."
