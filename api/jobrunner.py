@@ -17,15 +17,15 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from pydantic import BaseModel
 
 from api.files import stored_size
-from api.leases import FencedJobStore, HeldLease, died_on_this_host, replica_name, runner_stopped
+from api.leases import HeldLease, died_on_this_host, replica_name, runner_stopped
 from api.media import window_waveform
 from api.product_job import STAGE as PRODUCT_STAGE
 from api.product_job import ModalProductBackend, ProductJobParams, ProductProgress, run_product_job
@@ -44,8 +44,8 @@ from functions.pipeline.runner import (
 )
 from functions.providers_common.keys import executor_limits
 from shared.errors import MomentLoopError
-from shared.jobs import UNFINISHED, JobLease, JobLeases, JobStore, LeaseLostError
-from shared.models import EventType, JobRecord, JobStatus, PhotoSource, ProductResult, ProgressEvent, ScenePlan
+from shared.jobs import UNFINISHED, JobLease, LeaseLostError, ListableJobStore
+from shared.models import PhotoSource, ProductResult, ScenePlan
 from shared.projects import AssetRecord, ExportRecord, PlanRecord, ProductRecord, ProjectRecord, ProjectStore
 from shared.store import ArtifactStore
 
@@ -61,54 +61,6 @@ class ProjectChangedError(MomentLoopError):
     def __init__(self) -> None:
         super().__init__("the project's photos, music or video options changed while this job ran",
                          hint="make the storyboard again")
-
-
-class ListableJobStore(JobStore, JobLeases, Protocol):
-    """What the runner needs of a job store: the jobs, their leases, and the unfinished ones listed."""
-
-    def list_jobs(self, *, statuses: Sequence[JobStatus] | None = None) -> list[JobRecord]: ...
-
-
-class NotifyingJobStore:
-    """The job store, telling `notify` about every new event and status (so the SSE feed reads it at once)."""
-
-    def __init__(self, inner: ListableJobStore, *, notify: Callable[[str], None]) -> None:
-        self.inner = inner
-        self.notify = notify
-
-    def create_job(self, *, kind: str, params: dict[str, Any], job_id: str | None = None) -> JobRecord:
-        return self.inner.create_job(kind=kind, params=params, job_id=job_id)
-
-    def get_job(self, job_id: str) -> JobRecord:
-        return self.inner.get_job(job_id)
-
-    def set_status(self, job_id: str, *, status: JobStatus, result: dict[str, Any] | None = None,
-                   error: str | None = None, lease_owner: str | None = None) -> None:
-        self.inner.set_status(job_id, status=status, result=result, error=error, lease_owner=lease_owner)
-        self.notify(job_id)
-
-    def append_event(self, job_id: str, *, type: EventType, **fields: Any) -> ProgressEvent:
-        event = self.inner.append_event(job_id, type=type, **fields)
-        self.notify(job_id)
-        return event
-
-    def events(self, job_id: str, *, after: int = 0) -> list[ProgressEvent]:
-        return self.inner.events(job_id, after=after)
-
-    def list_jobs(self, *, statuses: Sequence[JobStatus] | None = None) -> list[JobRecord]:
-        return self.inner.list_jobs(statuses=statuses)
-
-    def claim(self, job_id: str, *, owner: str, lease_seconds: float, take_from: str | None = None) -> bool:
-        return self.inner.claim(job_id, owner=owner, lease_seconds=lease_seconds, take_from=take_from)
-
-    def renew(self, job_id: str, *, owner: str, lease_seconds: float) -> bool:
-        return self.inner.renew(job_id, owner=owner, lease_seconds=lease_seconds)
-
-    def release(self, job_id: str, *, owner: str) -> bool:
-        return self.inner.release(job_id, owner=owner)
-
-    def lease(self, job_id: str) -> JobLease | None:
-        return self.inner.lease(job_id)
 
 
 class ProjectJobParams(BaseModel):
@@ -160,7 +112,7 @@ class _Slot:
 
 class JobRunner:
     def __init__(self, *, settings: ServerSettings, scale: ScaleSettings, artifacts: ArtifactStore,
-                 jobs: NotifyingJobStore, projects: ProjectStore,
+                 jobs: ListableJobStore, projects: ProjectStore,
                  product_backend: Callable[..., ModalProductBackend] | None = None) -> None:
         self.settings = settings
         self.product_backend = product_backend
@@ -383,7 +335,7 @@ class JobRunner:
         # The same budget and spend accounting as `momentloop make` (cloud providers only; local is free).
         ledger = JobLedger(settings=self.settings, store=self.artifacts, seed=params.options.seed)
         # Every write of this job goes through its lease: once lost, the job stops and writes nothing more.
-        jobs = FencedJobStore(self.jobs, lease=slot.lease)
+        jobs = self.jobs.with_hooks(fence=slot.lease)
         pipeline = Pipeline(store=self.artifacts, jobs=jobs, executor=executor, settings=self.settings,
                             stop=stop, ledger=ledger)
         if job.kind == "plan":
@@ -444,7 +396,7 @@ class JobRunner:
     def _run_product(self, *, job_id: str, params: ProductJobParams, slot: _Slot) -> None:
         from functions.pipeline.executor import LocalExecutor
 
-        jobs = FencedJobStore(self.jobs, lease=slot.lease)
+        jobs = self.jobs.with_hooks(fence=slot.lease)
         # The pipeline only runs the job here (status, terminal event, failure with its hint); the
         # product stage has its own pieces, so no executor work goes through it.
         pipeline = Pipeline(store=self.artifacts, jobs=jobs, executor=LocalExecutor(store=self.artifacts, workers=1),

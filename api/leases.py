@@ -1,13 +1,14 @@
-"""What a web replica knows about the jobs it holds: its own name, each held job's lease, and a job store
-that stops writing for a job the moment its lease is no longer certain.
+"""What a web replica knows about the jobs it holds: its own name, and each held job's lease, which fences
+the job store's writes for that job the moment the lease is no longer certain.
 
 Several replicas share one PostgreSQL job table. Each job is run by the replica holding its lease
 (shared/jobs.py: claim / renew / release); a replica that dies stops renewing, and once the lease runs
 out another replica takes the job over. The replica that lost a lease must not write another event
-for that job, or the log would show two runs at once: every write goes through `FencedJobStore`,
-which names the owner, so the store makes the write only while the lease is held (checked in the
-write's own transaction); and which refuses at once, without asking the store, once the heartbeat
-learnt the lease was lost or the last renewal is older than the lease."""
+for that job, or the log would show two runs at once: the job runs on the job store fenced by its
+`HeldLease` (`jobs.with_hooks(fence=lease)`), which writes in the owner's name, so the store makes the
+write only while the lease is held (checked in the write's own transaction); and which refuses at
+once, without asking the store, once the heartbeat learnt the lease was lost or the last renewal is
+older than the lease."""
 
 from __future__ import annotations
 
@@ -16,10 +17,9 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any
 
-from shared.jobs import JobStore, LeaseLostError
-from shared.models import EventType, JobRecord, JobStatus, ProgressEvent
+from shared.jobs import LeaseLostError
+from shared.models import JobStatus
 
 TERMINAL: frozenset[JobStatus] = frozenset({"done", "failed", "cancelled"})
 
@@ -94,43 +94,8 @@ class HeldLease:
             self.lose()
             raise LeaseLostError(job_id=self.job_id, owner=self.owner)
 
-
-class FencedJobStore:
-    """The job store, for one held job: its writes go through only while the lease is certainly held."""
-
-    def __init__(self, inner: JobStore, *, lease: HeldLease) -> None:
-        self.inner = inner
-        self.lease = lease
-
-    def create_job(self, *, kind: str, params: dict[str, Any], job_id: str | None = None) -> JobRecord:
-        return self.inner.create_job(kind=kind, params=params, job_id=job_id)
-
-    def get_job(self, job_id: str) -> JobRecord:
-        return self.inner.get_job(job_id)
-
-    def set_status(self, job_id: str, *, status: JobStatus, result: dict[str, Any] | None = None,
-                   error: str | None = None, lease_owner: str | None = None) -> None:
-        if job_id != self.lease.job_id:
-            self.inner.set_status(job_id, status=status, result=result, error=error, lease_owner=lease_owner)
-            return
-        self.lease.check()
+    def admit(self, *, status: JobStatus | None) -> None:
+        """The job store's fence (shared/jobs.py `Fence`): asked before each write for this job."""
+        self.check()
         if status in TERMINAL:
-            self.lease.finishing = True
-        try:
-            self.inner.set_status(job_id, status=status, result=result, error=error, lease_owner=self.lease.owner)
-        except LeaseLostError:
-            self.lease.lose()
-            raise
-
-    def append_event(self, job_id: str, *, type: EventType, **fields: Any) -> ProgressEvent:
-        if job_id != self.lease.job_id:
-            return self.inner.append_event(job_id, type=type, **fields)
-        self.lease.check()
-        try:
-            return self.inner.append_event(job_id, type=type, **{**fields, "lease_owner": self.lease.owner})
-        except LeaseLostError:
-            self.lease.lose()
-            raise
-
-    def events(self, job_id: str, *, after: int = 0) -> list[ProgressEvent]:
-        return self.inner.events(job_id, after=after)
+            self.finishing = True

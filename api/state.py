@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from typing import cast
 
 from api.events import EventHub
-from api.jobrunner import JobRunner, ListableJobStore, NotifyingJobStore
+from api.jobrunner import JobRunner
 from api.settings import ServerSettings
 from functions.pipeline.backends import (
     ScaleSettings,
@@ -19,7 +18,8 @@ from functions.pipeline.backends import (
     open_project_store,
     open_store,
 )
-from shared.projects import ProjectStore
+from shared.db.jobs import SQLJobStore
+from shared.db.projects import SQLProjectStore
 from shared.store import ArtifactStore
 
 
@@ -28,8 +28,9 @@ class AppState:
     settings: ServerSettings
     scale: ScaleSettings
     artifacts: ArtifactStore
-    jobs: NotifyingJobStore
-    projects: ProjectStore
+    jobs: SQLJobStore
+    """The job store, telling the hub of every event and status written (so the SSE feed reads it at once)."""
+    projects: SQLProjectStore
     hub: EventHub
     runner: JobRunner
 
@@ -37,10 +38,9 @@ class AppState:
     def open(cls, settings: ServerSettings, *, scale: ScaleSettings | None = None) -> AppState:
         scale = scale or get_scale_settings()
         artifacts = open_store(settings=settings, scale=scale)
-        # Both job stores (SQLite, PostgreSQL) can list their jobs, which resuming after a restart needs.
-        raw_jobs = cast(ListableJobStore, open_job_store(settings=settings, scale=scale))
+        raw_jobs = open_job_store(settings=settings, scale=scale)
         hub = EventHub(jobs=raw_jobs, poll_seconds=settings.sse_poll_seconds)
-        jobs = NotifyingJobStore(raw_jobs, notify=hub.notify)
+        jobs = raw_jobs.with_hooks(notify=hub.notify)
         projects = open_project_store(settings=settings, scale=scale)
         runner = JobRunner(settings=settings, scale=scale, artifacts=artifacts, jobs=jobs, projects=projects)
         return cls(settings=settings, scale=scale, artifacts=artifacts, jobs=jobs, projects=projects, hub=hub,
@@ -48,10 +48,8 @@ class AppState:
 
     def close(self) -> None:
         """Give back the database connections (a pool's threads outlive the app otherwise)."""
-        for store in (self.jobs.inner, self.projects):
-            close = getattr(store, "close", None)
-            if close is not None:
-                close()
+        self.jobs.close()
+        self.projects.close()
 
     def clear_unfinished_uploads(self) -> None:
         """Uploads a killed process was receiving: never checked, never assets; their bytes go."""

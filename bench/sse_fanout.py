@@ -36,8 +36,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shared.jobs import SQLiteJobStore  # noqa: E402
-from shared.projects import SQLiteProjectStore  # noqa: E402
+from shared.db.jobs import SQLJobStore  # noqa: E402
+from shared.db.projects import SQLProjectStore  # noqa: E402
 
 _ID = re.compile(rb"\nid: (\d+)\n")
 
@@ -108,8 +108,8 @@ def _client(port: int, path: str, token: str, count: int, last: int, out: str, c
 
 def run(*, subscribers: int, rate: float, seconds: float, clients: int) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="ml-sse-bench-"))
-    projects = SQLiteProjectStore(data / "momentloop.db")
-    jobs = SQLiteJobStore(data / "momentloop.db")
+    projects = SQLProjectStore(data / "momentloop.db")
+    jobs = SQLJobStore(data / "momentloop.db")
     _, token = projects.add_user(name="bench")
     port = _free_port()
     log = (data / "serve.log").open("wb")

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.db.jobs import SQLJobStore
+from shared.db.projects import SQLProjectStore
 from shared.errors import OptionError
-from shared.jobs import JobStore, SQLiteJobStore
-from shared.projects import ProjectStore, SQLiteProjectStore
 from shared.settings import Settings
 from shared.store import ArtifactStore, LocalStore
 
@@ -78,24 +78,16 @@ def open_store(*, settings: Settings, scale: ScaleSettings | None = None, root: 
     return LocalStore(root or settings.artifacts_dir)
 
 
-def open_job_store(*, settings: Settings, scale: ScaleSettings | None = None) -> JobStore:
+def open_job_store(*, settings: Settings, scale: ScaleSettings | None = None) -> SQLJobStore:
     """PostgreSQL when MOMENTLOOP_DATABASE_URL is set (many containers), else the SQLite file."""
     scale = scale or get_scale_settings()
-    if scale.database_url:
-        from shared.jobs_postgres import PostgresJobStore
-
-        return PostgresJobStore(scale.database_url)
-    return SQLiteJobStore(settings.database_path)
+    return SQLJobStore(scale.database_url or settings.database_path)
 
 
-def open_project_store(*, settings: Settings, scale: ScaleSettings | None = None) -> ProjectStore:
+def open_project_store(*, settings: Settings, scale: ScaleSettings | None = None) -> SQLProjectStore:
     """The web app's users and projects: beside the jobs, in PostgreSQL or the same SQLite file."""
     scale = scale or get_scale_settings()
-    if scale.database_url:
-        from shared.projects_postgres import PostgresProjectStore
-
-        return PostgresProjectStore(scale.database_url)
-    return SQLiteProjectStore(settings.database_path)
+    return SQLProjectStore(scale.database_url or settings.database_path)
 
 
 def make_executor(

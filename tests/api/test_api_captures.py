@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shared.projects import SQLiteProjectStore
+from shared.db.projects import SQLProjectStore
 from tests.api.conftest import Api, LiveServer
 
 
@@ -178,7 +178,7 @@ def test_a_sqlite_database_from_before_captures_opens_and_takes_them(tmp_path: P
     path = tmp_path / "old.sqlite"
     with sqlite3.connect(path) as db:
         db.executescript(OLD_SQLITE)
-    store = SQLiteProjectStore(path)
+    store = SQLProjectStore(path)
     (old,) = store.list_assets(project_id="p1")
     assert (old.id, old.role, old.position) == ("a1", "photo", 0)
     capture = store.add_asset(project_id="p1", kind="photo", name="fox.jpg", key="k2", size_bytes=5, role="capture",
@@ -186,14 +186,12 @@ def test_a_sqlite_database_from_before_captures_opens_and_takes_them(tmp_path: P
     assert (capture.role, capture.position) == ("capture", 0)
     assert [a.id for a in store.list_assets(project_id="p1")] == ["a1"]
     assert [a.id for a in store.list_assets(project_id="p1", role="capture")] == [capture.id]
-    assert [a.id for a in SQLiteProjectStore(path).list_assets(project_id="p1", role="capture")] == [capture.id], \
+    assert [a.id for a in SQLProjectStore(path).list_assets(project_id="p1", role="capture")] == [capture.id], \
         "opened again: migrated once, nothing lost"
 
 
 def test_a_postgres_database_from_before_captures_opens_and_takes_them(postgres_url: str) -> None:
     import psycopg
-
-    from shared.projects_postgres import PostgresProjectStore
 
     name = f"old_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(postgres_url, autocommit=True) as admin:
@@ -204,7 +202,7 @@ def test_a_postgres_database_from_before_captures_opens_and_takes_them(postgres_
            .replace("updated_at TEXT", "updated_at TIMESTAMPTZ"))
     with psycopg.connect(url, autocommit=True) as db:
         db.execute(old)
-    with PostgresProjectStore(url) as store:
+    with SQLProjectStore(url) as store:
         (photo,) = store.list_assets(project_id="p1")
         assert (photo.id, photo.role) == ("a1", "photo")
         capture = store.add_asset(project_id="p1", kind="photo", name="fox.jpg", key="k2", size_bytes=5,
@@ -212,5 +210,5 @@ def test_a_postgres_database_from_before_captures_opens_and_takes_them(postgres_
         assert (capture.role, capture.position) == ("capture", 0)
         assert [a.id for a in store.list_assets(project_id="p1")] == ["a1"]
         assert [a.id for a in store.list_assets(project_id="p1", role="capture")] == [capture.id]
-    with PostgresProjectStore(url) as again:
+    with SQLProjectStore(url) as again:
         assert [a.id for a in again.list_assets(project_id="p1", role="capture")] == [capture.id]

@@ -37,12 +37,10 @@ def _where_it_lives(rendered: dict[str, Any]) -> bytes:
     video_key = export.video_key
     local_db = server.settings.database_path
     if state.scale.store == "s3":
-        from shared.jobs_postgres import PostgresJobStore
-        from shared.projects_postgres import PostgresProjectStore
         from shared.s3store import S3Store
 
-        assert isinstance(state.artifacts, S3Store) and isinstance(state.projects, PostgresProjectStore)
-        assert isinstance(state.jobs.inner, PostgresJobStore)
+        assert isinstance(state.artifacts, S3Store)
+        assert state.projects.db.dialect == state.jobs.db.dialect == "postgresql"
         assert video_key in state.artifacts.list_keys(), "the video is an object in the bucket"
         assert not server.settings.artifacts_dir.exists() or not any(server.settings.artifacts_dir.rglob("*.mp4"))
         assert not local_db.exists(), "no SQLite file: jobs and projects live in PostgreSQL"

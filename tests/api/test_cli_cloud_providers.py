@@ -17,7 +17,7 @@ from fakes.gemini_server import GeminiServer
 from fakes.replicate_server import ReplicateServer
 
 from api.cli import main
-from shared.jobs import SQLiteJobStore
+from shared.db.jobs import SQLJobStore
 from shared.media.probe import probe
 
 pytest_plugins = ["fakes.fixtures"]
@@ -48,7 +48,7 @@ def make(tmp_path: Path, photos: list[Path], *extra: str) -> int:
 
 
 def job_events(tmp_path: Path) -> list[tuple[str, str | None, str]]:
-    jobs = SQLiteJobStore(tmp_path / "data" / "momentloop.db")
+    jobs = SQLJobStore(tmp_path / "data" / "momentloop.db")
     job = jobs.list_jobs()[-1]
     return [(e.type, e.status, e.message) for e in jobs.events(job.id)]
 
@@ -102,7 +102,7 @@ def test_a_budget_stops_the_job_before_it_is_exceeded(
     # The plan (a fraction of a cent) fit; styling and animating (about $0.58) did not: nothing of them was spent.
     assert gemini.count("generate") == 1 and replicate_fake.count("create") == 0
     assert not (tmp_path / "out.mp4").exists()
-    jobs = SQLiteJobStore(tmp_path / "data" / "momentloop.db")
+    jobs = SQLJobStore(tmp_path / "data" / "momentloop.db")
     job = jobs.list_jobs()[-1]
     assert job.status == "failed" and "budget" in (job.error or "")
 

@@ -130,9 +130,9 @@ def test_second_run_reuses_everything_and_new_look_reruns_only_downstream(made: 
     assert second * 10 <= first, f"cached run took {second:.2f}s vs {first:.2f}s"
     assert (root / "again.mp4").read_bytes() == made["out"].read_bytes()  # type: ignore[union-attr]
 
-    from shared.jobs import SQLiteJobStore
+    from shared.db.jobs import SQLJobStore
 
-    jobs = SQLiteJobStore(root / "data" / "momentloop.db")
+    jobs = SQLJobStore(root / "data" / "momentloop.db")
     restyled = momentloop("make", *args, "--style", "minecraft", "-o", str(root / "mc.mp4"), data_dir=root / "data")
     assert restyled.returncode == 0, restyled.stderr[-2000:]
     import sqlite3
@@ -213,11 +213,11 @@ def test_killed_run_resumes_without_redoing_finished_work(tmp_path: Path, good_p
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     import sqlite3
 
-    from shared.jobs import SQLiteJobStore
+    from shared.db.jobs import SQLJobStore
 
     db = data / "momentloop.db"
     job_id = sqlite3.connect(db).execute("SELECT id FROM jobs ORDER BY created_at DESC LIMIT 1").fetchone()[0]
-    clip_msg = next(e.message for e in SQLiteJobStore(db).events(job_id)
+    clip_msg = next(e.message for e in SQLJobStore(db).events(job_id)
                     if e.type == "stage" and e.stage == "clips" and e.status == "running")
     assert int(clip_msg.split(", ")[1].split()[0]) >= done_before
     assert probe(tmp_path / "k.mp4").duration == pytest.approx(12.0, abs=1 / 30)

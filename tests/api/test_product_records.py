@@ -11,17 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from shared.projects import NotFoundError, ProductRecord, ProjectStore, SQLiteProjectStore
+from shared.db.projects import SQLProjectStore
+from shared.projects import NotFoundError, ProductRecord, ProjectStore
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def projects(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProjectStore]:
     if request.param == "sqlite":
-        yield SQLiteProjectStore(tmp_path / "momentloop.db")
+        yield SQLProjectStore(tmp_path / "momentloop.db")
         return
-    from shared.projects_postgres import PostgresProjectStore
-
-    store = PostgresProjectStore(request.getfixturevalue("postgres_url"), max_size=4)
+    store = SQLProjectStore(request.getfixturevalue("postgres_url"), pool_size=4)
     try:
         yield store
     finally:
@@ -81,7 +80,7 @@ def test_a_database_from_before_the_product_tables_gains_them(tmp_path: Path) ->
             INSERT INTO projects VALUES ('p1', 'u1', 'old shop', 'ghibli', '9:16', NULL, 30,
                                          '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');
         """)
-    projects = SQLiteProjectStore(path)
+    projects = SQLProjectStore(path)
     assert projects.get_project(user_id="u1", project_id="p1").name == "old shop"
     product = _add(projects, "p1", 7)
     projects.use_product(project_id="p1", product_id=product.id)

@@ -13,7 +13,8 @@ from typing import Protocol
 
 import pytest
 
-from shared.jobs import JobLeases, JobNotFoundError, JobStore, LeaseLostError, SQLiteJobStore
+from shared.db.jobs import SQLJobStore
+from shared.jobs import JobLeases, JobNotFoundError, JobStore, LeaseLostError
 
 
 class LeasingJobStore(JobStore, JobLeases, Protocol):
@@ -29,10 +30,8 @@ class Backend:
 
 def open_store(backend: Backend) -> LeasingJobStore:
     if backend.kind == "sqlite":
-        return SQLiteJobStore(Path(backend.location))
-    from shared.jobs_postgres import PostgresJobStore
-
-    return PostgresJobStore(backend.location, max_size=4)
+        return SQLJobStore(Path(backend.location))
+    return SQLJobStore(backend.location, pool_size=4)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

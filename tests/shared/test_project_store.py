@@ -12,18 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from shared.db.projects import SQLProjectStore
 from shared.models import MusicTrack, OutputSpec, ScenePlan
-from shared.projects import ConflictError, NotFoundError, PlanRecord, ProjectStore, SQLiteProjectStore, Waveform
+from shared.projects import ConflictError, NotFoundError, PlanRecord, ProjectStore, Waveform
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def projects(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProjectStore]:
     if request.param == "sqlite":
-        yield SQLiteProjectStore(tmp_path / "momentloop.db")
+        yield SQLProjectStore(tmp_path / "momentloop.db")
         return
-    from shared.projects_postgres import PostgresProjectStore
-
-    store = PostgresProjectStore(request.getfixturevalue("postgres_url"), max_size=8)
+    store = SQLProjectStore(request.getfixturevalue("postgres_url"), pool_size=8)
     try:
         yield store
     finally:

@@ -9,9 +9,9 @@ import pytest
 from functions.pipeline.backends import ScaleSettings, make_executor, open_job_store, open_project_store, open_store
 from functions.pipeline.executor import LocalExecutor
 from functions.pipeline.modal_executor import ModalExecutor
+from shared.db.jobs import SQLJobStore
+from shared.db.projects import SQLProjectStore
 from shared.errors import OptionError
-from shared.jobs import SQLiteJobStore
-from shared.projects import SQLiteProjectStore
 from shared.settings import Settings
 from shared.store import LocalStore
 
@@ -20,8 +20,9 @@ def test_the_defaults_are_one_machine(tmp_path: Path) -> None:
     settings, scale = Settings(data_dir=tmp_path), ScaleSettings()
     store = open_store(settings=settings, scale=scale)
     assert isinstance(store, LocalStore) and store.root == tmp_path / "artifacts"
-    assert isinstance(open_job_store(settings=settings, scale=scale), SQLiteJobStore)
-    assert isinstance(open_project_store(settings=settings, scale=scale), SQLiteProjectStore)
+    jobs, projects = open_job_store(settings=settings, scale=scale), open_project_store(settings=settings, scale=scale)
+    one_file = ("sqlite", tmp_path / "momentloop.db")
+    assert (jobs.db.dialect, jobs.db.path) == (projects.db.dialect, projects.db.path) == one_file
     assert (tmp_path / "momentloop.db").is_file()
     assert isinstance(make_executor(settings=settings, store=store, scale=scale), LocalExecutor)
 
@@ -57,14 +58,12 @@ def test_s3_without_a_bucket_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_database_url_chooses_postgres(tmp_path: Path, postgres_url: str) -> None:
-    from shared.jobs_postgres import PostgresJobStore
-    from shared.projects_postgres import PostgresProjectStore
-
     settings, scale = Settings(data_dir=tmp_path), ScaleSettings(database_url=postgres_url)
     jobs = open_job_store(settings=settings, scale=scale)
     projects = open_project_store(settings=settings, scale=scale)
     try:
-        assert isinstance(jobs, PostgresJobStore) and isinstance(projects, PostgresProjectStore)
+        assert isinstance(jobs, SQLJobStore) and isinstance(projects, SQLProjectStore)
+        assert jobs.db.dialect == projects.db.dialect == "postgresql"
         job = jobs.create_job(kind="make", params={})
         assert jobs.get_job(job.id).status == "queued"
         user, token = projects.add_user(name=f"backends-{job.id[:8]}")

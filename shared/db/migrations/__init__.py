@@ -1,0 +1,1 @@
+"""Alembic's environment (env.py) and the migrations (versions/), run by shared/db/migrate.py."""
