@@ -11,6 +11,12 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+PHOTO_MAX_PIXELS = 210_000_000
+"""The largest photo a phone or camera makes, with room: a 200 MP phone's 16320 x 12240 is 199.8 MP. Memory does
+not grow with it (photos decode in bands or at reduced scale, under `decode_memory_mb`): it stops headers
+that claim giga-pixels, whose decoding would only cost time."""
+
+
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "momentloop"
@@ -32,9 +38,14 @@ class Settings(BaseSettings):
         description="Parallel items per stage for the local executor.",
     )
     max_pixels: int = Field(
-        default=120_000_000,
+        default=PHOTO_MAX_PIXELS,
         ge=1,
         description="Photos whose header claims more pixels than this are refused before decoding.",
+    )
+    decode_memory_mb: int = Field(
+        default=512, ge=64,
+        description="Memory all photo decodes of one process may hold at once, MiB: decodes wait for room, and a "
+        "photo that alone would need more (one only decodable whole, e.g. a 200 MP WebP) is refused.",
     )
     max_photo_side: int = Field(
         default=3840, ge=256, description="Photos are downscaled to this long side right after decoding."

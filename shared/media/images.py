@@ -10,15 +10,20 @@ import functools
 import io
 import logging
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, PngImagePlugin, UnidentifiedImageError
 
 from shared.errors import PhotoError, StoreError
+from shared.media.area import AreaShrink, working_size
+from shared.media.budget import MIB, decode_budget
+from shared.media.heif import item_data
+from shared.media.pngbands import BAND_PIXELS, PngBands
 from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
@@ -26,20 +31,23 @@ log = logging.getLogger(__name__)
 # Transparent pixels are shown over this: mid-grey reads as "nothing here" under both dark and light content.
 NEUTRAL_BACKGROUND = (128, 128, 128)
 
-# EXIF orientation -> the transpose that makes the picture upright (the table of ImageOps.exif_transpose).
-_UPRIGHT = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
+# EXIF orientation -> what makes the picture upright (the table of ImageOps.exif_transpose), as numpy views:
+# one copy at the end instead of three through Pillow.
+_UPRIGHT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.transpose(1, 0, 2),
+    6: lambda a: np.rot90(a, k=-1),
+    7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+    8: lambda a: np.rot90(a, k=1),
 }
 _SWAPS_AXES = {5, 6, 7, 8}
 
 # Below this share of rows decoded, a truncated JPEG is refused rather than shown with a grey bottom.
 _MIN_DECODED_ROWS = 0.98
+
+_ISOBMFF = ("HEIF", "AVIF")
 
 _PILLOW_BOMB = re.compile(r"\((\d+) pixels\)")
 _EXIF_DATE = re.compile(r"^\s*(\d{4})[:\-](\d{2})[:\-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
@@ -110,6 +118,10 @@ def decode_photo(*, path: Path, max_pixels: int, max_side: int, name: str | None
     (`name`, default the file name, says which photo)."""
     label = name or path.name
     _register_openers()
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        # Pillow's own guard (a warning past MAX_IMAGE_PIXELS, an error past twice that) must not refuse
+        # what ours accepts: a 200 MP phone photo is past its default 179 MP. Only ever raised.
+        Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         size = path.stat().st_size
     except OSError as err:
@@ -129,29 +141,33 @@ def decode_photo(*, path: Path, max_pixels: int, max_side: int, name: str | None
 
 def _decode(*, path: Path, max_pixels: int, max_side: int, label: str) -> DecodedPhoto:
     im = _open_checked(source=path, max_pixels=max_pixels, label=label)
-    fmt = im.format or "unknown"
-    width, height = im.size
     try:
+        fmt = im.format or "unknown"
+        width, height = im.size
+        if fmt in _ISOBMFF:
+            _refuse_cut_off_items(path=path, label=label)
         _draft(im=im, max_side=max_side)
-        im.load()
-    except OSError as err:
+        bands = PngBands.of(im=im, path=path, label=label)
+        needed = _peak_bytes(im=im, banded=bands is not None, size=(width, height), max_side=max_side)
+        budget = decode_budget()
+        if needed > budget.limit:
+            raise PhotoError(
+                f"decoding this {width}x{height} {fmt} takes about {needed // MIB} MiB at once, over the "
+                f"{budget.limit // MIB} MiB a photo may use", name=label,
+                hint="save it smaller, or as a baseline JPEG or a PNG (those decode a part at a time)")
+        with budget.hold(needed):
+            if bands is None:
+                im = _load(im=im, path=path, max_pixels=max_pixels, max_side=max_side, label=label)
+            rgb = _to_srgb(im=im, bands=bands if bands is not None else _bands_of(im), max_side=max_side)
+            exif = _read_exif(im=im, label=label, trailing=bands.exif if bands is not None else None)
+    finally:
         im.close()
-        if "truncated" not in str(err) or fmt not in ("JPEG", "MPO"):
-            raise PhotoError(f"truncated or corrupt: {_one_line(err)}", name=label) from None
-        im = _recover_truncated_jpeg(path=path, max_pixels=max_pixels, max_side=max_side, label=label)
-    except BaseException:
-        im.close()
-        raise
-    with im:
-        exif = _read_exif(im=im, label=label)
-        orientation = _orientation(exif)
-        # pillow-heif applies the container's rotation itself and leaves EXIF saying 1; keep what was asked.
-        asked = im.info.get("original_orientation") or orientation
-        captured_at = _captured_at(exif)
-        rgb = _to_srgb(im=im, max_side=max_side)
-    method = _UPRIGHT.get(orientation)
-    if method is not None:
-        rgb = _transpose(rgb=rgb, method=method)
+    orientation = _orientation(exif)
+    # pillow-heif applies the container's rotation itself and leaves EXIF saying 1; keep what was asked.
+    asked = im.info.get("original_orientation") or orientation
+    upright = _UPRIGHT.get(orientation)
+    if upright is not None:
+        rgb = upright(rgb)
     if orientation in _SWAPS_AXES:
         width, height = height, width
     return DecodedPhoto(
@@ -159,9 +175,77 @@ def _decode(*, path: Path, max_pixels: int, max_side: int, label: str) -> Decode
         original_width=width,
         original_height=height,
         orientation=asked if isinstance(asked, int) and 1 <= asked <= 8 else orientation,
-        captured_at=captured_at,
+        captured_at=_captured_at(exif),
         format=fmt,
     )
+
+
+def _load(*, im: Image.Image, path: Path, max_pixels: int, max_side: int, label: str) -> Image.Image:
+    """Decode `im` whole (at its draft scale). A JPEG whose data ends early comes back as a new image when
+    nearly every row was in the file (then `im` is closed), and is refused otherwise."""
+    try:
+        im.load()
+        return im
+    except OSError as err:
+        if "truncated" not in str(err) or im.format not in ("JPEG", "MPO"):
+            raise PhotoError(f"truncated or corrupt: {_one_line(err)}", name=label) from None
+    im.close()
+    return _recover_truncated_jpeg(path=path, max_pixels=max_pixels, max_side=max_side, label=label)
+
+
+def _refuse_cut_off_items(*, path: Path, label: str) -> None:
+    """libheif decodes a cut-off HEIC without complaint (missing tiles come out flat green): compare the
+    item data the file's index promises with what the file holds."""
+    items = item_data(path)
+    if items is not None and not items.complete:
+        share = items.present / items.expected
+        raise PhotoError(f"truncated or corrupt: the file ends after {share:.0%} of the picture's data "
+                         f"({items.present} of {items.expected} bytes)", name=label)
+
+
+# Transient buffers of one band on its way to the working size: 8-bit, float32, colour-managed and
+# flattened copies, and the resized rows (at most 4 channels of 4 bytes in each).
+_BAND_BYTES = BAND_PIXELS * 48
+# The working-size picture through the shrink, colour management and orientation.
+_WORKING_BYTES_PER_PIXEL = 16
+# Decoders that hand their whole output to Pillow as one buffer, which Pillow then copies.
+_DECODER_COPIES = frozenset({"HEIF", "AVIF", "WEBP"})
+
+
+def _peak_bytes(*, im: Image.Image, banded: bool, size: tuple[int, int], max_side: int) -> int:
+    """About the most memory decoding `im` (opened, draft applied) to `max_side` holds at once; `size` is
+    its size in the file."""
+    width, height = im.size
+    out_w, out_h = working_size(width=width, height=height, max_side=max_side)
+    needed = _BAND_BYTES + out_w * out_h * _WORKING_BYTES_PER_PIXEL
+    if banded:
+        return needed
+    per_pixel = 1 if im.mode in ("1", "L", "P") else 2 if im.mode.startswith("I;16") else 4
+    # The decoded picture, and the numpy copy OpenCV shrinks when it is shrunk whole (see _bands_of).
+    needed += width * height * per_pixel * 2
+    if im.format in _DECODER_COPIES:
+        needed += width * height * 4
+    if im.format in ("JPEG", "MPO") and im.info.get("progressive"):
+        # A progressive JPEG keeps every DCT coefficient of the full-size picture (2 bytes a sample)
+        # until its last scan, whatever scale it is decoded at.
+        layers = getattr(im, "layer", None) or [("", 1, 1, 0)] * 3
+        h_max, v_max = max(h for _, h, _, _ in layers), max(v for _, _, v, _ in layers)
+        samples = sum(h * v for _, h, v, _ in layers) / (h_max * v_max)
+        needed += int(size[0] * size[1] * samples * 2)
+    return needed
+
+
+def _bands_of(im: Image.Image) -> Iterator[Image.Image]:
+    """A decoded picture as bands of rows (copies), so that what is made from it (8-bit, colour-managed,
+    flattened copies) is made a band at a time. A picture that needs none of that is one band: OpenCV
+    shrinks it fastest whole, and its one copy is counted in _peak_bytes."""
+    width, height = im.size
+    if _is_8bit(im):
+        yield im
+        return
+    step = max(1, BAND_PIXELS // width)
+    for top in range(0, height, step):
+        yield im.crop((0, top, width, min(height, top + step)))
 
 
 def _open_checked(*, source: Path | io.BytesIO, max_pixels: int, label: str) -> Image.Image:
@@ -239,8 +323,14 @@ def _decoded_share(grey: np.ndarray) -> float:
     return 1.0 - run / len(same)
 
 
-def _read_exif(*, im: Image.Image, label: str) -> Image.Exif:
+def _read_exif(*, im: Image.Image, label: str, trailing: bytes | None) -> Image.Exif:
     try:
+        if isinstance(im, PngImagePlugin.PngImageFile) and "exif" not in im.info:
+            # A PNG read in bands: Pillow's PNG getexif() would decode the whole picture to look for an
+            # eXIf chunk after the data; the bands have already read that far.
+            if trailing is not None:
+                im.info["exif"] = trailing
+            return Image.Image.getexif(im)
         return im.getexif()
     except Exception:
         # Corrupt EXIF must not cost the user the photo; it only costs its orientation and date.
@@ -290,31 +380,46 @@ def _parse_exif_date(*, value: object, subsec: object) -> datetime | None:
 # ---------------------------------------------------------------- to 8-bit sRGB
 
 
-def _to_srgb(*, im: Image.Image, max_side: int) -> np.ndarray:
-    """Any Pillow mode -> H x W x 3 uint8 sRGB, alpha flattened onto NEUTRAL_BACKGROUND, long side <= max_side."""
+_WIDE_GREY = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+def _to_srgb(*, im: Image.Image, bands: Iterable[Image.Image], max_side: int) -> np.ndarray:
+    """Bands of `im` (any Pillow mode) -> H x W x 3 uint8 sRGB, alpha flattened onto NEUTRAL_BACKGROUND,
+    long side <= max_side. Only the working-size picture and one band are ever held."""
     icc = im.info.get("icc_profile") or None
-    eight = _to_8bit(im)
-    if eight.mode == "RGBA":
-        # Colour-manage and flatten before resizing: averaging un-premultiplied RGBA drags the colours
-        # of invisible pixels into the edges.
-        flat = _flatten(_colour_manage(im=eight, icc=icc))
-        return _downscale(np.asarray(flat), max_side=max_side)
-    # Resize first, then run the (per-pixel, costly) colour transform on fewer pixels.
-    small = _downscale(np.asarray(eight), max_side=max_side)
-    if small.shape[:2] != np.asarray(eight).shape[:2]:
-        eight = Image.frombytes(eight.mode, (small.shape[1], small.shape[0]), small.tobytes())
-    rgb = _colour_manage(im=eight, icc=icc)
-    return np.asarray(rgb.convert("RGB"))
+    width, height = im.size
+    size = working_size(width=width, height=height, max_side=max_side)
+    if im.mode in _WIDE_GREY:
+        return _stretch_grey(im=im, bands=bands, size=size, icc=icc)
+    shrink: AreaShrink | None = None
+    mode, managed = "RGB", False
+    for band in bands:
+        eight = _to_8bit(band)
+        if eight.mode == "RGBA":
+            # Colour-manage and flatten before resizing: averaging un-premultiplied RGBA drags the colours
+            # of invisible pixels into the edges.
+            pixels = np.asarray(_flatten(_colour_manage(im=eight, icc=icc)))
+            mode, managed = "RGB", True
+        else:
+            pixels = np.asarray(eight)
+            mode = eight.mode
+        if shrink is None:
+            channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+            shrink = AreaShrink(width=width, height=height, size=size, channels=channels, dtype=np.uint8)
+        shrink.add(pixels)
+    if shrink is None:
+        raise ValueError("no rows decoded")
+    small = shrink.result()
+    if managed or (icc is None and mode == "RGB"):
+        return small
+    # Resized first, then the (per-pixel, costly) colour transform runs on fewer pixels.
+    return np.asarray(_colour_manage(im=Image.frombytes(mode, size, small.tobytes()), icc=icc).convert("RGB"))
 
 
 def _to_8bit(im: Image.Image) -> Image.Image:
-    """Bring every mode to one of L, RGB, RGBA, CMYK, LAB (8 bits per channel)."""
+    """Bring every mode but the wide greys to one of L, RGB, RGBA, CMYK, LAB (8 bits per channel)."""
     mode = im.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        return _stretch_grey(im)
-    if mode == "LAB" or mode == "CMYK" or mode == "RGB" or mode == "L":
-        if mode in ("RGB", "L") and im.has_transparency_data:
-            return im.convert("RGBA")
+    if _is_8bit(im):
         return im
     if mode in ("RGBA", "RGBa", "LA", "La", "PA") or im.has_transparency_data:
         return im.convert("RGBA")
@@ -323,25 +428,55 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def _stretch_grey(im: Image.Image) -> Image.Image:
+def _is_8bit(im: Image.Image) -> bool:
+    """Whether `im` is already one of the 8-bit modes _to_8bit gives, with no transparency to flatten."""
+    return im.mode in ("LAB", "CMYK", "RGB", "L") and not (im.mode in ("RGB", "L") and im.has_transparency_data)
+
+
+def _stretch_grey(*, im: Image.Image, bands: Iterable[Image.Image], size: tuple[int, int],
+                  icc: bytes | None) -> np.ndarray:
     """16/32-bit grey to 8 bits by a linear map of the values present onto 0..255.
 
     Such files are mostly scientific or scanner data whose values fill a sliver of 0..65535 (both in our
     corpus do: 291..694 and 0..255). Dividing by 257 would show them black, Pillow's convert("L") clips
-    them white; a linear stretch keeps every level's order and uses the whole 8-bit range."""
-    values = np.asarray(im).astype(np.float64)
-    if values.ndim != 2:
-        values = np.asarray(im.convert("F")).astype(np.float64)
+    them white; a linear stretch keeps every level's order and uses the whole 8-bit range. The map is
+    affine, so it is applied after the shrink (area averaging commutes with it): the bands are averaged
+    as they come while the darkest and brightest values are found, and the full-size picture is never
+    held. Transparent pixels (a tRNS value, or no value at all) are left out of both and shown as
+    NEUTRAL_BACKGROUND."""
+    width, height = im.size
     transparent = im.info.get("transparency")
-    hidden = values == transparent if isinstance(transparent, int) else np.zeros(values.shape, dtype=bool)
-    visible = values[~hidden & np.isfinite(values)]
-    lo, hi = (float(visible.min()), float(visible.max())) if visible.size else (0.0, 1.0)
-    span = hi - lo if hi > lo else 1.0
-    grey = np.clip(np.rint((np.nan_to_num(values, nan=lo) - lo) * (255.0 / span)), 0, 255).astype(np.uint8)
-    if not hidden.any():
-        return Image.fromarray(grey)
-    alpha = np.where(hidden, 0, 255).astype(np.uint8)
-    return Image.fromarray(np.dstack([grey, grey, grey, alpha]))
+    keyed = isinstance(transparent, int) or im.mode == "F"
+    shrink = AreaShrink(width=width, height=height, size=size, channels=2 if keyed else 1, dtype=np.float32)
+    lo, hi = np.inf, -np.inf
+    for band in bands:
+        values = np.asarray(band)
+        if values.ndim != 2:
+            values = np.asarray(band.convert("F"))
+        values = values.astype(np.float32)
+        shown = np.isfinite(values) if im.mode == "F" else np.ones(values.shape, bool)
+        if isinstance(transparent, int):
+            shown &= values != transparent
+        if shown.all():
+            lo, hi = min(lo, float(values.min())), max(hi, float(values.max()))
+        elif shown.any():
+            lo, hi = min(lo, float(values[shown].min())), max(hi, float(values[shown].max()))
+        if keyed:
+            shrink.add(np.dstack([np.where(shown, values, 0), shown.astype(np.float32)]))
+        else:
+            shrink.add(values)
+    small = shrink.result()
+    if not np.isfinite(lo):
+        lo, hi = 0.0, 1.0
+    gain = np.float32(255.0 / (hi - lo if hi > lo else 1.0))
+    if not keyed:
+        grey = np.clip(np.rint((small[..., 0] - np.float32(lo)) * gain), 0, 255).astype(np.uint8)
+        return np.asarray(_colour_manage(im=Image.fromarray(grey), icc=icc).convert("RGB"))
+    alpha = small[..., 1:]
+    mean = np.divide(small[..., :1], alpha, out=np.zeros_like(alpha), where=alpha > 0)
+    grey = np.rint(np.clip((mean - np.float32(lo)) * gain, 0, 255))
+    flat = grey * alpha + np.asarray(NEUTRAL_BACKGROUND, np.float32) * (1 - alpha)
+    return np.clip(np.rint(flat), 0, 255).astype(np.uint8)
 
 
 @functools.cache
@@ -396,20 +531,6 @@ def _colour_manage(*, im: Image.Image, icc: bytes | None) -> Image.Image:
 def _flatten(im: Image.Image) -> Image.Image:
     background = Image.new("RGBA", im.size, (*NEUTRAL_BACKGROUND, 255))
     return Image.alpha_composite(background, im).convert("RGB")
-
-
-def _downscale(arr: np.ndarray, *, max_side: int) -> np.ndarray:
-    h, w = arr.shape[:2]
-    long_side = max(h, w)
-    if long_side <= max_side:
-        return arr
-    scale = max_side / long_side
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(arr, size, interpolation=cv2.INTER_AREA)
-
-
-def _transpose(*, rgb: np.ndarray, method: Image.Transpose) -> np.ndarray:
-    return np.asarray(Image.fromarray(rgb).transpose(method))
 
 
 def _one_line(err: BaseException) -> str:

@@ -7,18 +7,24 @@ import csv
 import io
 import random
 import struct
+import threading
 import time
 import zlib
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
+import psutil
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from shared.errors import PhotoError
+from shared.media.budget import MIB, DecodeBudget, decode_budget
 from shared.media.images import NEUTRAL_BACKGROUND, decode_photo
+from shared.media.pngbands import PngBands
+from shared.settings import PHOTO_MAX_PIXELS, get_settings
 
 MEDIA = Path(__file__).resolve().parents[2].parent / "shared" / "media"
 PHOTOS = MEDIA / "photos"
@@ -46,6 +52,76 @@ def raw_rgb(rel: str) -> np.ndarray:
     """The stored pixels as Pillow gives them, with no orientation applied."""
     with Image.open(PHOTOS / rel) as im:
         return np.asarray(im.convert("RGB"))
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def write_png(path: Path, *, width: int, height: int, bit_depth: int, colour_type: int, rows: Iterable[bytes],
+              before_data: bytes = b"") -> None:
+    """A PNG written row by row (each row: its filter byte, then its bytes), never whole in memory."""
+    with path.open("wb") as f:
+        ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+        f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + before_data)
+        deflate = zlib.compressobj(6)
+        pending = bytearray()
+        for row in rows:
+            pending += deflate.compress(row)
+            if len(pending) >= 1 << 20:
+                f.write(png_chunk(b"IDAT", bytes(pending)))
+                pending.clear()
+        pending += deflate.flush()
+        f.write(png_chunk(b"IDAT", bytes(pending)) + png_chunk(b"IEND", b""))
+
+
+WORST_SIDE = 10950
+"""Issue 10's worst photo: 16-bit grey, 10950 x 10950 (119.9 MP), a few hundred KB."""
+
+
+def worst_case_png(path: Path, *, seed: int = 0, side: int = WORST_SIDE) -> None:
+    """16-bit grey and mostly flat: a ramp of levels 291..694 (+ seed) across, its direction flipped every
+    1024 rows; every other row repeats the one above (PNG's Up filter), so it compresses ~1000:1."""
+    ramp = np.linspace(291 + seed, 694 + seed, side).round().astype(">u2")
+
+    def rows() -> Iterable[bytes]:
+        same = b"\x02" + bytes(2 * side)
+        for y in range(side):
+            if y % 1024 == 0:
+                yield b"\x00" + (ramp if y // 1024 % 2 == 0 else ramp[::-1]).tobytes()
+            else:
+                yield same
+
+    write_png(path, width=side, height=side, bit_depth=16, colour_type=0, rows=rows())
+
+
+class RssSampler:
+    """The peak resident memory of a process while the block runs, sampled in a thread every 2 ms."""
+
+    def __init__(self, proc: psutil.Process | None = None) -> None:
+        self.proc = proc or psutil.Process()
+        self.start = self.peak = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.002)
+
+    def __enter__(self) -> RssSampler:
+        self.start = self.peak = self.proc.memory_info().rss
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    @property
+    def grew(self) -> int:
+        return self.peak - self.start
 
 
 def manifest() -> dict[str, dict[str, str]]:
@@ -425,3 +501,194 @@ def test_placeholder_exif_dates_are_ignored(tmp_path: Path) -> None:
     path = tmp_path / "dated.jpg"
     path.write_bytes(buf.getvalue())
     assert decode_photo(path=path, max_pixels=LIMIT, max_side=64).captured_at == datetime(2021, 5, 4, 3, 2, 1)
+
+
+# ---------------------------------------------------------------- memory: any photo, bounded memory
+
+
+def _filtered(raw: np.ndarray, *, bpp: int) -> Iterator[bytes]:
+    """The rows of `raw` (H x row bytes) with PNG filter y % 5 on row y: None, Sub, Up, Average, Paeth,
+    so every filter meets every other across band boundaries."""
+    above = np.zeros(raw.shape[1], np.int16)
+    for y, row in enumerate(raw.astype(np.int16)):
+        left = np.r_[np.zeros(bpp, np.int16), row[:-bpp]]
+        corner = np.r_[np.zeros(bpp, np.int16), above[:-bpp]]
+        kind = y % 5
+        if kind == 4:
+            guess = left + above - corner
+            near_a, near_b, near_c = np.abs(guess - left), np.abs(guess - above), np.abs(guess - corner)
+            predicted = np.where((near_a <= near_b) & (near_a <= near_c), left, np.where(near_b <= near_c, above,
+                                                                                         corner))
+        else:
+            predicted = [np.zeros_like(row), left, above, (left + above) // 2][kind]
+        yield bytes([kind]) + ((row - predicted) % 256).astype(np.uint8).tobytes()
+        above = row
+
+
+# (bit depth, colour type, extra chunks before the data): every layout PNG has, with a palette and tRNS
+# where they apply.
+_PALETTE = bytes(random.Random(7).randrange(256) for _ in range(3 * 256))
+PNG_LAYOUTS = {
+    "grey1": (1, 0, b""), "grey2": (2, 0, b""), "grey4": (4, 0, b""), "grey8": (8, 0, b""),
+    "grey16": (16, 0, b""), "grey16_keyed": (16, 0, png_chunk(b"tRNS", struct.pack(">H", 1000))),
+    "rgb8": (8, 2, b""), "rgb8_keyed": (8, 2, png_chunk(b"tRNS", struct.pack(">HHH", 10, 20, 30))),
+    "rgb16": (16, 2, b""),
+    "palette1": (1, 3, png_chunk(b"PLTE", _PALETTE[:6])), "palette2": (2, 3, png_chunk(b"PLTE", _PALETTE[:12])),
+    "palette4": (4, 3, png_chunk(b"PLTE", _PALETTE[:48])),
+    "palette8_alpha": (8, 3, png_chunk(b"PLTE", _PALETTE) + png_chunk(b"tRNS", _PALETTE[:256])),
+    "grey_alpha8": (8, 4, b""), "grey_alpha16": (16, 4, b""), "rgba8": (8, 6, b""), "rgba16": (16, 6, b""),
+}
+
+
+@pytest.mark.parametrize("layout", list(PNG_LAYOUTS))
+def test_png_bands_are_the_pixels_of_a_whole_decode(layout: str, tmp_path: Path) -> None:
+    depth, colour, chunks = PNG_LAYOUTS[layout]
+    width, height = 77, 150  # an odd width: rows of 1-, 2- and 4-bit pictures end inside a byte
+    bits = depth * {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+    rng = np.random.default_rng(len(layout))
+    raw = rng.integers(0, 256, (height, (width * bits + 7) // 8), dtype=np.uint8)
+    if layout == "grey16_keyed":
+        raw[::3, :8] = [0x03, 0xE8] * 4  # some pixels at the transparent level, 1000
+    path = tmp_path / f"{layout}.png"
+    write_png(path, width=width, height=height, bit_depth=depth, colour_type=colour,
+              rows=_filtered(raw, bpp=max(1, bits // 8)), before_data=chunks)
+    with Image.open(path) as whole:
+        whole.load()
+        expected = np.asarray(whole)
+        bands = PngBands.of(im=Image.open(path), path=path, label=path.name, band_pixels=7 * width)
+        assert bands is not None
+        got = list(bands)
+        assert len(got) == 22  # 150 rows, 7 a band
+        assert all(band.mode == whole.mode for band in got)
+        assert np.array_equal(np.concatenate([np.asarray(band) for band in got]), expected)
+        assert got[-1].info.get("transparency") == whole.info.get("transparency")
+        if whole.mode == "P":
+            assert got[-1].getpalette() == whole.getpalette()
+
+
+def test_worst_grey_png_decodes_a_band_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "grey16.png"
+    worst_case_png(path)
+    decode_photo(path=PHOTOS / "good/astronaut.png" if PHOTOS.is_dir() else path, max_pixels=LIMIT, max_side=64)
+    with RssSampler() as rss:
+        photo = decode_photo(path=path, max_pixels=PHOTO_MAX_PIXELS, max_side=512)
+    # Decoded whole it took 3.9 GiB here (229 MiB of 16-bit pixels, then float64 copies of them).
+    assert rss.grew < 150 * MIB, f"{rss.grew / MIB:.0f} MiB"
+    assert (photo.original_width, photo.original_height) == (WORST_SIDE, WORST_SIDE)
+    assert photo.rgb.shape == (512, 512, 3)
+    # Its ramp of levels 291..694 runs left to right in the first 1024 rows (47 rows here), then back:
+    # stretched to 0..255 whole, never clipped.
+    first, second = photo.rgb[:46, :, 0].astype(int), photo.rgb[49:95, :, 0].astype(int)
+    assert first[:, 0].max() <= 1 and first[:, -1].min() >= 254
+    assert second[:, 0].min() >= 254 and second[:, -1].max() <= 1
+    assert np.all(np.diff(first.mean(axis=0)) >= 0)
+
+
+@pytest.fixture(scope="module")
+def phone_200mp_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 16320 x 12240 (199.8 MP) baseline 4:2:0 JPEG, as a 200 MP phone writes: yellow top-left quarter,
+    blue elsewhere."""
+    path = tmp_path_factory.mktemp("phone") / "phone_200mp.jpg"
+    with Image.new("RGB", (16320, 12240), (40, 90, 160)) as im:
+        ImageDraw.Draw(im).rectangle((0, 0, 8159, 6119), fill=(230, 200, 40))
+        im.save(path, quality=90)
+    return path
+
+
+def test_a_200_megapixel_phone_jpeg_decodes_to_the_working_size(phone_200mp_jpeg: Path) -> None:
+    decode_photo(path=phone_200mp_jpeg, max_pixels=PHOTO_MAX_PIXELS, max_side=512)  # warm up
+    with RssSampler() as rss:
+        photo = decode_photo(path=phone_200mp_jpeg, max_pixels=get_settings().max_pixels, max_side=3840)
+    # libjpeg decodes it at 1/4 scale straight away; whole it is 762 MiB in Pillow (4 bytes a pixel).
+    assert rss.grew < 300 * MIB, f"{rss.grew / MIB:.0f} MiB"
+    assert (photo.original_width, photo.original_height) == (16320, 12240)
+    assert (photo.width, photo.height) == (3840, 2880)
+    assert np.abs(photo.rgb[:1400, :1900].astype(int) - (230, 200, 40)).max() <= 4
+    assert np.abs(photo.rgb[1500:, 2000:].astype(int) - (40, 90, 160)).max() <= 4
+
+
+def test_giga_pixel_headers_are_refused_with_the_default_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.png"
+    path.write_bytes(_png_header(16384, 16384))  # 268 MP: what no phone or camera writes
+    start = time.perf_counter()
+    with pytest.raises(PhotoError, match=rf"claims 268435456 pixels \(16384x16384\), over the limit of "
+                                         rf"{PHOTO_MAX_PIXELS}$"):
+        decode_photo(path=path, max_pixels=get_settings().max_pixels, max_side=1024)
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9])
+def test_cut_off_heic_is_refused_in_one_line(keep: float, tmp_path: Path, media_dir: Path) -> None:
+    data = (PHOTOS / "good/iphone13_kitchen.heic").read_bytes()
+    cut = tmp_path / "kitchen.heic"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    # Decoded, the cut file is a full-size picture with the missing tiles flat green.
+    with pytest.raises(PhotoError, match=r"^kitchen\.heic: truncated or corrupt: the file ends after \d+% of the "
+                                         r"picture's data \(\d+ of 2178942 bytes\)$"):
+        decode_photo(path=cut, max_pixels=LIMIT, max_side=512)
+
+
+@pytest.fixture()
+def budget_64_mib(monkeypatch: pytest.MonkeyPatch) -> Iterator[DecodeBudget]:
+    monkeypatch.setenv("MOMENTLOOP_DECODE_MEMORY_MB", "64")
+    get_settings.cache_clear()
+    decode_budget.cache_clear()
+    yield decode_budget()
+    get_settings.cache_clear()
+    decode_budget.cache_clear()
+
+
+def test_what_only_decodes_whole_is_refused_past_the_budget_and_png_is_not(
+    budget_64_mib: DecodeBudget, tmp_path: Path
+) -> None:
+    pixels = np.random.default_rng(3).integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "big.webp", quality=80)
+    Image.fromarray(pixels).save(tmp_path / "big.png")
+    # libwebp hands Pillow the whole picture: 3 MP x (4 + 4 + 4 bytes) plus a band's buffers > 64 MiB.
+    with pytest.raises(PhotoError, match=r"^big\.webp: decoding this 2000x1500 WEBP takes about \d+ MiB at once, "
+                                         r"over the 64 MiB a photo may use$"):
+        decode_photo(path=tmp_path / "big.webp", max_pixels=LIMIT, max_side=512)
+    assert decode_photo(path=tmp_path / "big.png", max_pixels=LIMIT, max_side=512).rgb.shape == (384, 512, 3)
+
+
+def test_progressive_jpeg_counts_its_full_size_coefficients(budget_64_mib: DecodeBudget, tmp_path: Path) -> None:
+    # Same picture twice: baseline decodes at 1/8 scale in little memory; progressive keeps 12 MP x 1.5
+    # samples x 2 bytes of DCT coefficients until its last scan, which does not fit 64 MiB beside a band.
+    with Image.new("RGB", (4000, 3000), (200, 100, 50)) as im:
+        im.save(tmp_path / "baseline.jpg")
+        im.save(tmp_path / "progressive.jpg", progressive=True)
+    assert decode_photo(path=tmp_path / "baseline.jpg", max_pixels=LIMIT, max_side=512).rgb.shape == (384, 512, 3)
+    with pytest.raises(PhotoError, match=r"decoding this 4000x3000 JPEG takes about \d+ MiB at once"):
+        decode_photo(path=tmp_path / "progressive.jpg", max_pixels=LIMIT, max_side=512)
+
+
+def test_decode_budget_makes_decodes_wait_for_room() -> None:
+    budget = DecodeBudget(limit_bytes=100)
+    order: list[str] = []
+    first_in = threading.Event()
+    release_first = threading.Event()
+
+    def first() -> None:
+        with budget.hold(60):
+            order.append("first in")
+            first_in.set()
+            release_first.wait(5)
+            order.append("first out")
+
+    def second() -> None:
+        first_in.wait(5)
+        with budget.hold(60):
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    first_in.wait(5)
+    time.sleep(0.2)
+    assert order == ["first in"] and budget.held == 60  # 60 + 60 > 100: the second waits
+    release_first.set()
+    for t in threads:
+        t.join(5)
+    assert order == ["first in", "first out", "second in"] and budget.held == 0
+    with budget.hold(40), budget.hold(60):  # what fits together runs together
+        assert budget.held == 100
