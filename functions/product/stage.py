@@ -48,6 +48,7 @@ from shared.models import (
     ProductResult,
 )
 from shared.progress import Reporter, silent
+from shared.settings import PHOTO_MAX_PIXELS
 from shared.store import ArtifactStore, get_model, put_model
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,6 @@ light enough to keep every photo of a 200-photo capture in memory."""
 
 POSE_MAX_SIDE = 480
 DATASET_MAX_SIDE = 1920
-MAX_PHOTO_PIXELS = 120_000_000
 FRAME_FILL = 0.8
 """The object's sphere fills this share of the turntable's short side."""
 PHOTO_FILL = 0.9
@@ -169,7 +169,7 @@ def _decode_photos(*, photos: list[PhotoSource], store: ArtifactStore, out_dir: 
     for source in sorted(photos, key=lambda s: s.index):
         try:
             with store.local_path(source.key) as path:
-                photo = decode_photo(path=path, max_pixels=MAX_PHOTO_PIXELS, max_side=DATASET_MAX_SIDE,
+                photo = decode_photo(path=path, max_pixels=PHOTO_MAX_PIXELS, max_side=DATASET_MAX_SIDE,
                                      name=source.name)
         except PhotoError as exc:
             log.warning("%s", exc)
