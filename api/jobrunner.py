@@ -271,7 +271,7 @@ class JobRunner:
             if slot is not None:
                 slot.stop.request("cancel")  # the worker that picks it up skips it
         job = self.jobs.get_job(job_id)
-        if job.status in ("queued", "running"):
+        if job.status in UNFINISHED:
             self.jobs.set_status(job_id, status="cancelled")
             self.jobs.append_event(job_id, type="failed", status="cancelled", message="cancelled",
                                    hint="resume it to run it after all")

@@ -18,10 +18,8 @@ import threading
 import time
 import uuid
 
-from shared.jobs import LeaseLostError
+from shared.jobs import FINISHED, LeaseLostError
 from shared.models import JobStatus
-
-TERMINAL: frozenset[JobStatus] = frozenset({"done", "failed", "cancelled"})
 
 _RUNNING_HERE: set[str] = set()
 """The owner names of this process's job runners that have not stopped (a process may hold several apps)."""
@@ -97,5 +95,5 @@ class HeldLease:
     def admit(self, *, status: JobStatus | None) -> None:
         """The job store's fence (shared/jobs.py `Fence`): asked before each write for this job."""
         self.check()
-        if status in TERMINAL:
+        if status in FINISHED:
             self.finishing = True

@@ -207,17 +207,15 @@ def main() -> None:
 
 def stage_spans(db: Path) -> dict[str, tuple[float, float]]:
     """(first, last) stage event of each stage, POSIX seconds, from the newest job's own event log."""
-    import sqlite3
-    from datetime import datetime
+    from shared.db.jobs import SQLJobStore
 
-    rows = sqlite3.connect(db).execute(
-        "SELECT body FROM events WHERE job_id=(SELECT id FROM jobs ORDER BY created_at DESC LIMIT 1) ORDER BY seq"
-    ).fetchall()
+    with SQLJobStore(db) as store:
+        newest = store.list_jobs()[-1]
+        events = store.events(newest.id)
     times: dict[str, list[float]] = {}
-    for (body,) in rows:
-        e = json.loads(body)
-        if e["type"] == "stage" and e["stage"]:
-            times.setdefault(e["stage"], []).append(datetime.fromisoformat(e["ts"]).timestamp())
+    for e in events:
+        if e.type == "stage" and e.stage:
+            times.setdefault(e.stage, []).append(e.ts.timestamp())
     return {k: (min(v), max(v)) for k, v in times.items()}
 
 
@@ -228,10 +226,11 @@ def stage_seconds(db: Path) -> dict[str, float]:
 
 def order_clips(db: Path, artifacts: Path) -> list[list[Path]]:
     """Each clip's files (head, body, tail) in scene order, as the job recorded them."""
-    import sqlite3
+    from shared.db.jobs import SQLJobStore
 
-    (result,) = sqlite3.connect(db).execute("SELECT result FROM jobs ORDER BY created_at DESC LIMIT 1").fetchone()
-    return [[artifacts / key for key in parts] for parts in json.loads(result)["clip_parts"]]
+    with SQLJobStore(db) as store:
+        result = store.list_jobs()[-1].result or {}
+    return [[artifacts / key for key in parts] for parts in result["clip_parts"]]
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from shared.models import EventType, JobRecord, JobStatus, ProgressEvent
 
 UNFINISHED: tuple[JobStatus, ...] = ("queued", "running")
 """The statuses of a job someone may still run, and so claim."""
+FINISHED: frozenset[JobStatus] = frozenset({"done", "failed", "cancelled"})
+"""The statuses of a job that is over."""
 
 
 class JobNotFoundError(MomentLoopError):

@@ -80,7 +80,7 @@ def _db_events(data: Path, job_id: str) -> list[dict[str, Any]]:
     import json
 
     with sqlite3.connect(data / "momentloop.db", timeout=10) as db:
-        rows = db.execute("SELECT body FROM events WHERE job_id=? ORDER BY seq", (job_id,)).fetchall()
+        rows = db.execute("SELECT body FROM job_events WHERE job_id=? ORDER BY seq", (job_id,)).fetchall()
     return [json.loads(r[0]) for r in rows]
 
 
