@@ -10,7 +10,6 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 PHOTO_MAX_PIXELS = 210_000_000
 """The largest photo a phone or camera makes, with room: a 200 MP phone's 16320 x 12240 is 199.8 MP. Memory does
 not grow with it (photos decode in bands or at reduced scale, under `decode_memory_mb`): it stops headers
