@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.settings import PHOTO_MAX_PIXELS
+
 Aspect = Literal["9:16", "16:9", "1:1"]
 
 OUTPUT_SIZES: dict[str, tuple[int, int]] = {
@@ -78,7 +80,7 @@ class PhotoSource(Frozen):
 
 class AnalyzePhotoRequest(Frozen):
     source: PhotoSource
-    max_pixels: int = 120_000_000
+    max_pixels: int = PHOTO_MAX_PIXELS
     max_side: int = 3840
 
 
