@@ -15,13 +15,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from shared.dependencies import missing_dependency
 from shared.errors import InputError, MomentLoopError, OptionError
 from shared.models import ProgressEvent
 
@@ -39,10 +41,16 @@ STAGE_TITLES = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad option is one line (and exit code 2), like every other error; the usage is a --help away.
+    Subcommands' parsers are made of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="momentloop", description="Turn photos into a short, beat-synced, stylized video."
-    )
+    parser = _Parser(prog="momentloop", description="Turn photos into a short, beat-synced, stylized video.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details (and tracebacks) to stderr")
     parser.add_argument("--data-dir", type=Path, help="artifact cache and job database (MOMENTLOOP_DATA_DIR)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -92,11 +100,14 @@ def _port(text: str) -> int:
 def _video_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.mp4", help="where to write the video")
     p.add_argument("--music", type=Path, metavar="FILE", help="a song (anything ffmpeg reads); else one is made")
-    p.add_argument("--style", default="ghibli", metavar="NAME", help="the look (see `momentloop styles`)")
-    p.add_argument("--aspect", default="9:16", choices=["9:16", "16:9", "1:1"], help="frame shape")
+    p.add_argument("--style", default="ghibli", metavar="NAME",
+                   help="the look (see `momentloop styles`; default %(default)s)")
+    p.add_argument("--aspect", default="9:16", choices=["9:16", "16:9", "1:1"],
+                   help="frame shape (default %(default)s)")
     p.add_argument("--duration", type=_seconds, metavar="SECONDS", help="length (default: about 3 s a photo)")
-    p.add_argument("--fps", type=_fps, default=30, metavar="N", help="frames per second (12-60)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="variation seed (same seed, same video)")
+    p.add_argument("--fps", type=_fps, default=30, metavar="N", help="frames per second, 12-60 (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="variation seed (same seed, same video; default %(default)s)")
     p.add_argument("--plan-out", type=Path, metavar="FILE.json", help="also write the scene plan as JSON")
     cloud = p.add_argument_group("cloud providers (a comma-separated list is a fallback chain, e.g. kling,veo,local)")
     cloud.add_argument("--style-provider", metavar="NAME", help="local, gemini, openai, replicate[:MODEL] "
@@ -183,6 +194,10 @@ class StageBars:
             self.progress.update(self.tasks[stage], description=f"{title} ({event.message})")
         elif event.type == "progress" and event.item is not None and event.percent is not None:
             self.items[stage][event.item] = event.percent
+            if event.message and self.totals.get(stage, 1) == 1:
+                # A one-item stage (analyze music, plan, compose) says what it is doing: a bar at 0 % for
+                # a minute (librosa compiling on the first run) would otherwise look frozen.
+                self.progress.update(self.tasks[stage], description=f"{title} ({escape(event.message)})")
         elif event.type == "item" and event.item is not None:
             self.items[stage][event.item] = 100.0
         elif event.type == "stage" and event.status == "done":
@@ -484,6 +499,9 @@ def _serve(args: argparse.Namespace) -> int:
     from api.settings import ServerSettings
 
     settings = ServerSettings(**_data_dir(args))  # type: ignore[arg-type]
+    if not (settings.web_dir / "index.html").is_file():
+        raise OptionError(f"the web UI is not at {settings.web_dir}",
+                          hint="reinstall MomentLoop, or point MOMENTLOOP_WEB_DIR at its web/ folder")
     app = create_app(settings=settings)
     # Everything imported so far lives as long as the process: keep it out of the collector's scans, and
     # make full collections rare. With a thousand event streams open, a full collection costs ~100 ms
@@ -553,6 +571,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.verbose:
             err.print_exception()
+        missing = missing_dependency(exc)  # a package to install, said as such
+        if missing is not None:
+            err.print(f"momentloop: failed: {missing} (hint: {missing.hint})", markup=False)
+            return 1
         err.print(f"momentloop: failed: {exc.__class__.__name__}: {exc} (run with -v for details)", markup=False)
         return 1
 

@@ -37,7 +37,8 @@ class NoUsablePhotosError(InputError):
     """Every photo given was rejected."""
 
     def __init__(self, rejections: list[tuple[str, str]]) -> None:
-        detail = "; ".join(f"{name}: {why}" for name, why in rejections[:5])
+        # A photo's reason may already start with its name (PhotoError's message does): named once here.
+        detail = "; ".join(f"{name}: {why.removeprefix(f'{name}: ')}" for name, why in rejections[:5])
         more = f" (+{len(rejections) - 5} more)" if len(rejections) > 5 else ""
         super().__init__(
             f"no usable photo among {len(rejections)} given" + (f" ({detail}{more})" if detail else ""),
@@ -48,6 +49,18 @@ class NoUsablePhotosError(InputError):
 
 class OptionError(InputError):
     """An option value is out of range or unknown."""
+
+
+class MissingDependencyError(MomentLoopError):
+    """A package MomentLoop uses here is not installed. Carries the module that failed to import, the
+    package that provides it and the extra (`pip install 'momentloop[extra]'`) that installs it, if any."""
+
+    def __init__(self, *, module: str, distribution: str, extra: str | None) -> None:
+        install = f"pip install 'momentloop[{extra}]'" if extra else f"pip install {distribution}"
+        super().__init__(f"{distribution} is not installed (no module named {module!r})", hint=install)
+        self.module = module
+        self.distribution = distribution
+        self.extra = extra
 
 
 class FFmpegError(MomentLoopError):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from functions.analyze.kernels import FIRST_RUN_MESSAGE, kernels_cached
 from shared.errors import FFmpegError, MusicError
 from shared.media.ffmpeg import run_ffmpeg
 from shared.models import AnalyzeMusicRequest, MusicInfo, Section
@@ -60,7 +61,15 @@ def analyze_music(
     Generated tracks that carry their exact beat grid keep it; everything else is beat-tracked. A track
     with no detectable beat (silence, a drone) gets a steady grid at 120 BPM, never an empty one."""
     track = request.track
-    report(percent=0, message=f"loading {track.name}")
+    exact = track.origin == "generated" and bool(track.beats and track.downbeats and track.tempo)
+    # librosa's kernels are compiled on a machine's first analysis (~45 s), then loaded from numba's
+    # cache: a first run says so, before the wait, for as long as it waits.
+    first_run = not kernels_cached(beat_tracking=not exact)
+
+    def step(message: str) -> str:
+        return FIRST_RUN_MESSAGE if first_run else message
+
+    report(percent=0, message=step(f"loading {track.name}"))
     with store.local_path(track.audio_key) as path:
         y, duration = _load_mono(path=path)
     if len(y) == 0:
@@ -68,7 +77,7 @@ def analyze_music(
     peak = float(np.abs(y).max())
     silent_track = peak <= 10 ** (SILENT_PEAK_DBFS / 20)
 
-    report(percent=20, message="measuring onsets and energy")
+    report(percent=20, message=step("measuring onsets and energy"))
     import librosa
 
     # Beats are found on a peak-normalised copy, so a quietly mastered track is tracked like a loud one;
@@ -80,8 +89,7 @@ def analyze_music(
     onset = _onset_envelope(mel_db)
     rms_db = _rms_db(spec=spec, gain=peak)
 
-    report(percent=50, message="tracking beats")
-    exact = track.origin == "generated" and bool(track.beats and track.downbeats and track.tempo)
+    report(percent=50, message=step("tracking beats"))
     if exact:
         # The generator knows its grid exactly; tracking could only blur it.
         tempo, beats, downbeats = float(track.tempo or 0), list(track.beats or []), list(track.downbeats or [])
@@ -103,7 +111,7 @@ def analyze_music(
             )
             downbeats = beats[phase::4]
 
-    report(percent=80, message="energy and sections")
+    report(percent=80, message=step("energy and sections"))
     strength = _beat_strength(beats=beats, onset=onset)
     smooth_db = _smooth(rms_db, seconds=0.4)
     energy_curve = _energy(smooth_db=smooth_db, silent_track=silent_track)

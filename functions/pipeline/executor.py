@@ -12,6 +12,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from functions.pipeline.cache import run_stage_item
+from shared.dependencies import missing_dependency
 from shared.errors import InputError, MomentLoopError
 from shared.store import ArtifactStore
 
@@ -55,6 +56,9 @@ def describe_failure(exc: BaseException) -> tuple[str, str | None]:
     """A one-line reason and a hint: ours say what is wrong; anything else is named, never dumped."""
     if isinstance(exc, MomentLoopError):
         return str(exc), exc.hint or None
+    missing = missing_dependency(exc)  # a package to install, not a bug
+    if missing is not None:
+        return str(missing), missing.hint
     return f"{exc.__class__.__name__}: {exc}".splitlines()[0][:300], "this is a bug in MomentLoop; please report it"
 
 

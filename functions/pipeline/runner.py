@@ -23,6 +23,7 @@ from functions.pipeline.cache import cached_result, run_stage_item
 from functions.pipeline.executor import Executor, ItemOutcome
 from functions.pipeline.ingest import expand_photo_paths, ingest_file, ingest_photos, ingest_turntable
 from functions.pipeline.stages import get_stage
+from shared.dependencies import missing_dependency
 from shared.errors import InputError, MomentLoopError, MusicError, NoUsablePhotosError, StageError
 from shared.jobs import JobStore
 from shared.models import (
@@ -283,10 +284,14 @@ class Pipeline:
             raise
         except Exception as exc:
             hint = getattr(exc, "hint", None) or None
-            if not isinstance(exc, MomentLoopError):
+            missing = None if isinstance(exc, MomentLoopError) else missing_dependency(exc)
+            if missing is not None:  # a package to install, not a bug
+                hint = missing.hint
+            elif not isinstance(exc, MomentLoopError):
                 log.exception("job %s failed", job_id)
                 hint = hint or "this is a bug in MomentLoop; please report it"
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            shown: Exception = missing or exc
+            reason = str(shown).splitlines()[0] if str(shown) else type(exc).__name__
             self.jobs.set_status(job_id, status="failed", error=reason, result={"hint": hint} if hint else None)
             self.emit("failed", status="failed", message=reason, error=reason, hint=hint)
             raise

@@ -15,37 +15,46 @@ from shared.errors import FFmpegError
 
 log = logging.getLogger(__name__)
 
+# What the project asks of ffmpeg: compose's crossfades and loudness normalisation, the final video's and
+# the turntable's encoders, and the input option that sets a video's display rotation (ffmpeg 6.0 on;
+# Debian 12's 5.1 has the rest but not this one, and the videos of rotated phones are made with it).
 _NEEDED_FILTERS = ("xfade", "loudnorm")
+_NEEDED_ENCODERS = ("libx264", "libvpx-vp9")
+_NEEDED_OPTIONS = ("-display_rotation",)
 
 
-def _capable(exe: str) -> bool:
-    """A PATH ffmpeg older than 4.3 has no xfade; such a build is passed over for the bundled one."""
+def _listing(exe: str, *what: str) -> str:
+    return subprocess.run([exe, "-hide_banner", *what], capture_output=True, text=True, timeout=20,
+                          check=False).stdout
+
+
+def missing_capabilities(exe: str) -> list[str]:
+    """What `exe` lacks of what the project uses (empty: it has it all; an ffmpeg that cannot run lacks all)."""
     try:
-        out = subprocess.run(
-            [exe, "-hide_banner", "-filters"], capture_output=True, text=True, timeout=20, check=False
-        ).stdout
-        enc = subprocess.run(
-            [exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=20, check=False
-        ).stdout
+        filters, encoders, options = _listing(exe, "-filters"), _listing(exe, "-encoders"), _listing(exe, "-h", "long")
     except (OSError, subprocess.SubprocessError):
-        return False
-    return all(f" {name} " in out for name in _NEEDED_FILTERS) and "libx264" in enc
+        return [*_NEEDED_FILTERS, *_NEEDED_ENCODERS, *_NEEDED_OPTIONS]
+    return ([f for f in _NEEDED_FILTERS if f" {f} " not in filters]
+            + [e for e in _NEEDED_ENCODERS if f" {e} " not in encoders]
+            + [o for o in _NEEDED_OPTIONS if f"\n{o}" not in f"\n{options}"])
 
 
 @lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
-    """MOMENTLOOP_FFMPEG, else a capable ffmpeg on PATH, else the binary in the imageio-ffmpeg wheel."""
+    """MOMENTLOOP_FFMPEG, else an ffmpeg on PATH that has all the project uses, else the binary in the
+    imageio-ffmpeg wheel (an older PATH ffmpeg, such as Debian 12's 5.1, is passed over for it)."""
     override = os.environ.get("MOMENTLOOP_FFMPEG")
     if override:
         return override
     on_path = shutil.which("ffmpeg")
-    if on_path and _capable(on_path):
+    lacking = missing_capabilities(on_path) if on_path else []
+    if on_path and not lacking:
         return on_path
     import imageio_ffmpeg
 
     exe = imageio_ffmpeg.get_ffmpeg_exe()
     if on_path:
-        log.info("ffmpeg on PATH (%s) lacks xfade/loudnorm/libx264; using %s", on_path, exe)
+        log.info("ffmpeg on PATH (%s) lacks %s; using %s", on_path, ", ".join(lacking), exe)
     return str(exe)
 
 
