@@ -628,6 +628,17 @@ def test_cut_off_heic_is_refused_in_one_line(keep: float, tmp_path: Path, media_
         decode_photo(path=cut, max_pixels=LIMIT, max_side=512)
 
 
+@pytest.mark.parametrize("keep", [0.3, 0.99])
+def test_cut_off_png_is_refused_with_the_share_of_rows_it_holds(keep: float, tmp_path: Path) -> None:
+    path = tmp_path / "grey16.png"
+    worst_case_png(path, side=2000)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(PhotoError, match=r"^grey16\.png: truncated or corrupt: the file ends after \d+% of the "
+                                         r"picture's rows$"):
+        decode_photo(path=path, max_pixels=LIMIT, max_side=512)
+
+
 @pytest.fixture()
 def budget_64_mib(monkeypatch: pytest.MonkeyPatch) -> Iterator[DecodeBudget]:
     monkeypatch.setenv("MOMENTLOOP_DECODE_MEMORY_MB", "64")
