@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from shared.db.migrate import migrate
 from shared.errors import OptionError
 
 dumps = partial(json.dumps, default=str)
@@ -70,8 +71,6 @@ class Database:
     `pool_size` connections at most (threads beyond it wait up to `timeout` seconds for one)."""
 
     def __init__(self, target: Path | str, *, pool_size: int = 8, timeout: float = 30.0) -> None:
-        from shared.db.migrate import migrate
-
         self.url = database_url(target)
         self.dialect = self.url.get_backend_name()
         self.path: Path | None = Path(self.url.database or "") if self.dialect == "sqlite" else None
