@@ -1,5 +1,6 @@
-"""Dependencies of the routes, as `Annotated` aliases: the app's stores, the signed-in user, and the
-records a path names, looked up for that user only (another user's id is a 404, like a missing one)."""
+"""Dependencies of the routes, as `Annotated` aliases: the app's stores, the signed-in user, the rate
+limits, and the records a path names, looked up for that user only (another user's id is a 404, like a
+missing one)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import NotSignedInError
+from api.ratelimit import RateLimiter
 from api.state import AppState
 from shared.models import JobRecord
-from shared.projects import AssetRecord, ExportRecord, JobLink, ProjectRecord, UserRecord
+from shared.projects import AssetRecord, ExportRecord, JobLink, ProjectRecord, ProjectStore, UserRecord
 
 SESSION_COOKIE = "ml_session"
 
@@ -28,22 +30,34 @@ def get_state(request: Request) -> AppState:
 
 Stores = Annotated[AppState, Depends(get_state)]
 
+SIGNED_IN = "user"
+"""Where api/edges.py leaves the user it signed in (`request.state`), before any body was read."""
+
+
+def find_user(projects: ProjectStore, *, token: str | None, session: str | None) -> UserRecord | None:
+    """The user a bearer token (first) or a session cookie names; None when neither is valid."""
+    if token:
+        user = projects.user_by_token(token)
+        if user is not None:
+            return user
+    if session:
+        return projects.user_by_session(session)
+    return None
+
 
 def current_user(
+    request: Request,
     state: Stores,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     session: Annotated[str | None, Depends(_cookie)],
 ) -> UserRecord:
-    if bearer is not None:
-        user = state.projects.user_by_token(bearer.credentials)
-        if user is not None:
-            return user
-    if session:
-        user = state.projects.user_by_session(session)
-        if user is not None:
-            return user
-    raise NotSignedInError("sign in first: send `Authorization: Bearer <token>` or sign in on the web page",
-                           hint="`momentloop users add NAME` prints a token")
+    signed_in = getattr(request.state, SIGNED_IN, None)
+    if isinstance(signed_in, UserRecord):
+        return signed_in
+    user = find_user(state.projects, token=bearer.credentials if bearer else None, session=session)
+    if user is None:
+        raise NotSignedInError()
+    return user
 
 
 CurrentUser = Annotated[UserRecord, Depends(current_user)]
@@ -76,3 +90,11 @@ def user_export(export_id: Id, user: CurrentUser, state: Stores) -> ExportRecord
 
 
 UserExport = Annotated[ExportRecord, Depends(user_export)]
+
+
+def get_limits(request: Request) -> RateLimiter:
+    limits: RateLimiter = request.app.state.limits
+    return limits
+
+
+Limits = Annotated[RateLimiter, Depends(get_limits)]

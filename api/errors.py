@@ -11,8 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
+from api.ratelimit import RateLimitedError
 from shared.errors import InputError, MomentLoopError
 from shared.projects import ConflictError, NotFoundError
 
@@ -21,6 +23,15 @@ log = logging.getLogger(__name__)
 
 class NotSignedInError(MomentLoopError):
     """No valid bearer token or session cookie came with the request."""
+
+    def __init__(self) -> None:
+        super().__init__("sign in first: send `Authorization: Bearer <token>` or sign in on the web page",
+                         hint="`momentloop users add NAME` prints a token")
+
+    def response(self, *, headers: dict[str, str] | None = None) -> JSONResponse:
+        """The 401 (also sent by api/edges.py, before any route runs)."""
+        return JSONResponse(_body(str(self), self.hint or None), status_code=401,
+                            headers={"WWW-Authenticate": "Bearer", **(headers or {})})
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -37,6 +48,12 @@ def http_error(status: int, detail: str, *, hint: str | None = None,
 
 def _body(detail: str, hint: str | None = None) -> dict[str, Any]:
     return {"detail": detail, "hint": hint}
+
+
+def json_error(status: int, detail: str, *, hint: str | None = None,
+               headers: dict[str, str] | None = None) -> JSONResponse:
+    """An error answer made outside a route (api/edges.py), in the same shape as the handlers' answers."""
+    return JSONResponse(_body(_one_line(detail), hint), status_code=status, headers=headers)
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -75,8 +92,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotSignedInError)
     async def _unauthorised(request: Request, exc: NotSignedInError) -> JSONResponse:
-        return JSONResponse(_body(str(exc), exc.hint or None), status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return exc.response()
+
+    @app.exception_handler(RateLimitedError)
+    async def _too_many(request: Request, exc: RateLimitedError) -> JSONResponse:
+        return JSONResponse(_body(str(exc), exc.hint or None), status_code=429,
+                            headers={"Retry-After": str(exc.retry_seconds)})
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # A closed tab or a dropped connection mid-upload: the client's doing, not a fault here. Whatever
+        # was received is already discarded (api/uploads.py); nobody is left to read this answer.
+        log.info("%s %s: the client went away before its request body was complete",
+                 request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
+from api.ratelimit import RateLimit
 from shared.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
@@ -13,6 +15,9 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 
 class ServerSettings(Settings):
     """Settings of `momentloop serve`: limits, job concurrency and the event stream's timing."""
+
+    # `MOMENTLOOP_UPLOAD_RATE=null` turns that limit off.
+    model_config = SettingsConfigDict(env_parse_none_str="null")
 
     max_upload_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024,
@@ -33,7 +38,33 @@ class ServerSettings(Settings):
         description="On shutdown, how long running jobs get to reach the end of their current item.")
     web_dir: Path = Field(default=WEB_DIR, description="The static web UI served at /.")
     cookie_secure: bool = Field(
-        default=False, description="Mark the session cookie Secure (set it when serving over HTTPS).")
+        default=False, description="Always mark the session cookie Secure. Without it the cookie is Secure "
+                                   "when the sign-in came over HTTPS (as the request or a trusted proxy says).")
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Proxies whose X-Forwarded-Proto and X-Forwarded-For are believed: comma-separated addresses "
+                    "or networks, `*` for any (behind Modal's or a load balancer's edge). Unset: none are. "
+                    "(`momentloop serve` under uvicorn already believes 127.0.0.1.)")
+    max_json_bytes: int = Field(
+        default=1024 * 1024, ge=1024,
+        description="Largest body of any request but an upload. A body declared bigger is answered 413 before "
+                    "it is read; one streamed past it is cut off there.")
+    upload_rate: RateLimit | None = Field(
+        default=RateLimit(burst=300, per_minute=60),
+        description="Uploads one user may make (a whole product capture at once, then one a second); null: no limit.")
+    render_rate: RateLimit | None = Field(
+        default=RateLimit(burst=20, per_minute=4),
+        description="Storyboard, render and scene-render jobs one user may start (resumes count); null: no limit.")
+    product_rate: RateLimit | None = Field(
+        default=RateLimit(burst=5, per_minute=0.5),
+        description="Product turntable jobs one user may start (resumes count); null: no limit.")
+    health_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long /healthz waits for the store or the database before saying 503.")
+    stale_write_seconds: float = Field(
+        default=600.0, gt=0,
+        description="A write to the artifact store untouched this long when the server starts (a temporary file "
+                    "in the folder, a multipart upload on S3) was left by a process that died; it is removed. "
+                    "Checked at start-up and once more this long after it.")
 
     @property
     def uploads_dir(self) -> Path:

@@ -17,11 +17,12 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from shared.errors import StoreError
-from shared.store import _check_key
+from shared.store import StaleWrites, _check_key
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,39 @@ class S3Store:
     def url(self, key: str) -> str:
         """A time-limited GET URL (the object need not be public)."""
         return self.presigned_get(key)
+
+    def ping(self) -> None:
+        """StoreError unless the bucket answers: one list request of at most one key."""
+        with self._errors(self.prefix or "/", "reach the bucket"):
+            self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
+
+    def clear_stale_writes(self, *, older_than: float) -> StaleWrites:
+        """Abort the multipart uploads under this store's prefix begun more than `older_than` seconds ago.
+
+        `put_stream` aborts its own upload when it fails; only a killed process leaves one open, whose
+        parts are never visible but are billed until aborted. Single PutObjects leave nothing behind."""
+        from botocore.exceptions import ClientError
+
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+        count = size = 0
+        with self._errors(self.prefix or "/", "list unfinished uploads"):
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=self.prefix)
+            stale = [u for page in pages for u in page.get("Uploads", []) if u["Initiated"] < cutoff]
+        for upload in stale:
+            name, upload_id = upload["Key"], upload["UploadId"]
+            with self._errors(name, "abort an unfinished upload"):
+                try:
+                    parts = self.client.get_paginator("list_parts").paginate(Bucket=self.bucket, Key=name,
+                                                                              UploadId=upload_id)
+                    part_bytes = sum(p["Size"] for page in parts for p in page.get("Parts", []))
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                        continue  # finished or aborted by its own process since the listing
+                    raise
+            count += 1
+            size += part_bytes
+        return StaleWrites(count=count, bytes=size)
 
     # ------------------------------------------------------------------ beyond the contract
 

@@ -6,7 +6,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol, TypeVar
 
@@ -16,12 +18,24 @@ from shared.errors import StoreError
 
 M = TypeVar("M", bound=BaseModel)
 
+TEMP_PREFIX = ".tmp-"
+"""How LocalStore names a write in progress (no key may look like one, so a sweep never takes an artifact)."""
+
 
 def _check_key(key: str) -> str:
     p = PurePosixPath(key)
-    if not key or p.is_absolute() or ".." in p.parts or "\\" in key or key.endswith("/"):
+    if (not key or p.is_absolute() or ".." in p.parts or "\\" in key or key.endswith("/")
+            or p.name.startswith(TEMP_PREFIX)):
         raise StoreError("invalid artifact key", key=key)
     return key
+
+
+@dataclass(frozen=True)
+class StaleWrites:
+    """What a sweep removed: writes a stopped process began and never finished."""
+
+    count: int
+    bytes: int
 
 
 class ArtifactStore(Protocol):
@@ -34,6 +48,8 @@ class ArtifactStore(Protocol):
         self, key: str, *, suffix: str = "", allow_empty: bool = False
     ) -> contextlib.AbstractContextManager[Path]: ...
     def url(self, key: str) -> str: ...
+    def ping(self) -> None: ...
+    def clear_stale_writes(self, *, older_than: float) -> StaleWrites: ...
 
 
 class LocalStore:
@@ -79,7 +95,7 @@ class LocalStore:
         nothing has failed, even when it said otherwise."""
         final = self.path(key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=suffix or final.suffix, dir=final.parent)
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix or final.suffix, dir=final.parent)
         os.close(fd)
         tmp = Path(name)
         try:
@@ -94,6 +110,33 @@ class LocalStore:
 
     def url(self, key: str) -> str:
         return self.path(key).resolve().as_uri()
+
+    def ping(self) -> None:
+        """StoreError unless the folder is there and writable (a volume that went away, a full unmount)."""
+        if not self.root.is_dir() or not os.access(self.root, os.W_OK | os.X_OK):
+            raise StoreError("the artifact folder is missing or not writable", key=str(self.root))
+
+    def clear_stale_writes(self, *, older_than: float) -> StaleWrites:
+        """Remove the temporary files of writes that were never finished: a process killed inside
+        `write_path` leaves one. Only files untouched for `older_than` seconds go: a writer at work keeps
+        its file's mtime fresh, and another process (the CLI beside a server) may be writing right now."""
+        cutoff = time.time() - older_than
+        count = size = 0
+        for folder, _dirs, files in os.walk(self.root):
+            for name in files:
+                if not name.startswith(TEMP_PREFIX):
+                    continue
+                path = Path(folder) / name
+                try:
+                    st = path.stat()
+                    if st.st_mtime >= cutoff:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:  # its writer finished (renamed it) or another sweep took it
+                    continue
+                count += 1
+                size += st.st_size
+        return StaleWrites(count=count, bytes=size)
 
 
 def put_model(store: ArtifactStore, key: str, model: BaseModel) -> None:

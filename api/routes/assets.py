@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.deps import Stores, UserAsset, UserProject
+from api.deps import Limits, Stores, UserAsset, UserProject
 from api.errors import error_responses, http_error
 from api.files import stored_file
 from api.media import UndecodableError, UnsupportedMediaError, check_upload, song_waveform
@@ -49,14 +49,16 @@ _UPLOAD_BODY = {
     "/projects/{project_id}/assets",
     status_code=201,
     openapi_extra=_UPLOAD_BODY,
-    responses=error_responses(404, 409, 413, 415, 422),
+    responses=error_responses(404, 409, 413, 415, 422, 429),
 )
-async def upload_asset(request: Request, project: UserProject, state: Stores, role: Role = "photo") -> AssetPublic:
+async def upload_asset(request: Request, project: UserProject, state: Stores, limits: Limits,
+                       role: Role = "photo") -> AssetPublic:
     """One photo or one song, as multipart/form-data in a field named `file`. The body is streamed to
     disk and cut off at the size limit (413); a file that is neither a photo nor a song is a 415, one that
     cannot be decoded a 422 with the reason. A new song replaces the project's song. `?role=capture`: a
     photo of a product capture (a song there is a 415); past either limit (the video's photos, the
-    captures) a 409."""
+    captures) a 409. Too many uploads in a short time: 429, with Retry-After."""
+    limits.take(user_id=project.user_id, action="upload")
     settings = state.settings
     try:
         received = await receive_file(request=request, folder=settings.uploads_dir, limit=settings.max_upload_bytes)
@@ -112,6 +114,7 @@ def delete_asset(project: UserProject, asset: UserAsset, state: Stores) -> None:
         state.projects.delete_plan(project_id=project.id)
 
 
+@router.head("/assets/{asset_id}/thumbnail", include_in_schema=False)
 @router.get("/assets/{asset_id}/thumbnail", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}, **error_responses(404)})
 def asset_thumbnail(request: Request, asset: UserAsset, state: Stores) -> Response:

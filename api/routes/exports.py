@@ -28,6 +28,7 @@ def _file_name(title: str) -> str:
     return f"{stem[:80]}.mp4"
 
 
+@router.head("/exports/{export_id}/video", include_in_schema=False)
 @router.get("/exports/{export_id}/video", response_class=Response,
             responses={200: {"content": {"video/mp4": {}}}, 206: {"description": "The requested byte range."}})
 def export_video(request: Request, export: UserExport, user: CurrentUser, state: Stores,
@@ -42,6 +43,7 @@ def export_video(request: Request, export: UserExport, user: CurrentUser, state:
                        hint="render the project again")
 
 
+@router.head("/exports/{export_id}/poster", include_in_schema=False)
 @router.get("/exports/{export_id}/poster", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}})
 def export_poster(request: Request, export: UserExport, state: Stores) -> Response:

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi import Path as PathParam
 from fastapi.sse import EventSourceResponse
 
-from api.deps import Stores, UserJob, UserProject
+from api.deps import CurrentUser, Limits, Stores, UserJob, UserProject
 from api.errors import error_responses, http_error
 from api.jobrunner import JobKind, job_params
+from api.ratelimit import RateLimiter
 from api.schemas import JobPublic
 from api.state import AppState
 from api.storyboard import fingerprint
@@ -21,8 +22,9 @@ from shared.projects import ProjectRecord
 router = APIRouter(tags=["jobs"], responses=error_responses(401, 404, 422))
 
 
-def start_job(*, state: AppState, project: ProjectRecord, kind: JobKind, scene: int | None = None) -> JobPublic:
-    """Snapshot what the job needs, record it, and queue it."""
+def start_job(*, state: AppState, limits: RateLimiter, project: ProjectRecord, kind: JobKind,
+              scene: int | None = None) -> JobPublic:
+    """Snapshot what the job needs, record it, and queue it (a 429 past the user's render rate)."""
     assets = state.projects.list_assets(project_id=project.id)
     if not any(a.kind == "photo" for a in assets):
         raise http_error(409, "this project has no photos yet", hint="upload at least one photo first")
@@ -40,6 +42,7 @@ def start_job(*, state: AppState, project: ProjectRecord, kind: JobKind, scene: 
             if scene is None or scene >= len(plan.scenes):
                 raise http_error(404, f"no scene {scene}: the storyboard has {len(plan.scenes)}")
     params = job_params(project=project, assets=assets, plan=plan, scene=scene, product=product)
+    limits.take(user_id=project.user_id, action="render")
     job = state.jobs.create_job(kind=kind, params=params.model_dump(mode="json"))
     link = state.projects.link_job(job_id=job.id, project_id=project.id, kind=kind)
     state.runner.submit(job.id)
@@ -52,20 +55,20 @@ def _product_key(plan: ScenePlan) -> str | None:
     return next((sc.product_key for sc in plan.scenes if sc.kind == "product"), None)
 
 
-@router.post("/projects/{project_id}/render", status_code=202, responses=error_responses(409))
-def render(project: UserProject, state: Stores) -> JobPublic:
+@router.post("/projects/{project_id}/render", status_code=202, responses=error_responses(409, 429))
+def render(project: UserProject, state: Stores, limits: Limits) -> JobPublic:
     """Start a `render` job: the storyboard as edited (or a new one, if there is none), styled, animated
     and composed into the video."""
-    return start_job(state=state, project=project, kind="render")
+    return start_job(state=state, limits=limits, project=project, kind="render")
 
 
 @router.post("/projects/{project_id}/scenes/{index}/render", status_code=202,
-             responses=error_responses(409))
+             responses=error_responses(409, 429))
 def render_scene(index: Annotated[int, PathParam(ge=0, le=10_000)], project: UserProject,
-                 state: Stores) -> JobPublic:
+                 state: Stores, limits: Limits) -> JobPublic:
     """Start a `render_scene` job after changing scene `index`: only what changed is made again (that
     scene's clip and the final video); every other item is a cache hit."""
-    return start_job(state=state, project=project, kind="render_scene", scene=index)
+    return start_job(state=state, limits=limits, project=project, kind="render_scene", scene=index)
 
 
 @router.get("/projects/{project_id}/jobs")
@@ -91,14 +94,15 @@ def cancel_job(job: UserJob, state: Stores) -> JobPublic:
     return job_public(link=link, job=state.jobs.get_job(record.id))
 
 
-@router.post("/jobs/{job_id}/resume", status_code=202, responses=error_responses(409))
-def resume_job(job: UserJob, state: Stores) -> JobPublic:
+@router.post("/jobs/{job_id}/resume", status_code=202, responses=error_responses(409, 429))
+def resume_job(job: UserJob, user: CurrentUser, state: Stores, limits: Limits) -> JobPublic:
     """Run a failed, cancelled or interrupted job again; what it had finished is reused."""
     link, record = job
     if record.status == "done":
         raise http_error(409, "this job is done", hint="start a new render to make the video again")
     if state.runner.is_active(record.id):
         raise http_error(409, "this job is already queued or running")
+    limits.take(user_id=user.id, action="product" if record.kind == "product" else "render")
     state.jobs.set_status(record.id, status="queued")
     state.jobs.append_event(record.id, type="log", status="resumed", message="resumed; finished work is reused")
     state.runner.submit(record.id)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 
-from api.deps import Stores, UserProject
+from api.deps import Limits, Stores, UserProject
 from api.errors import error_responses, http_error
 from api.routes.jobs import start_job
 from api.schemas import JobPublic, PlanPublic, SceneOrder, SceneUpdate
@@ -38,10 +38,10 @@ def _public(state: AppState, project: ProjectRecord, record: PlanRecord) -> Plan
     return plan_public(record=record, look=project.look, live_assets=live)
 
 
-@router.post("/projects/{project_id}/plan", status_code=202, responses=error_responses(409))
-def make_plan(project: UserProject, state: Stores) -> JobPublic:
+@router.post("/projects/{project_id}/plan", status_code=202, responses=error_responses(409, 429))
+def make_plan(project: UserProject, state: Stores, limits: Limits) -> JobPublic:
     """Start a `plan` job (analysis and planning); follow it on its event stream."""
-    return start_job(state=state, project=project, kind="plan")
+    return start_job(state=state, limits=limits, project=project, kind="plan")
 
 
 @router.get("/projects/{project_id}/plan")

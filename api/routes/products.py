@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.deps import CurrentUser, Id, Stores, UserProject
+from api.deps import CurrentUser, Id, Limits, Stores, UserProject
 from api.errors import error_responses, http_error
 from api.files import stored_file
 from api.product_job import ProductJobParams
@@ -31,8 +31,8 @@ def _public(state: Stores, product: ProductRecord) -> ProductPublic:
     return product_public(product, in_use=used is not None and used.id == product.id)
 
 
-@router.post("/projects/{project_id}/product", status_code=202, responses=error_responses(409))
-def make_product(body: ProductCreate, project: UserProject, state: Stores) -> JobPublic:
+@router.post("/projects/{project_id}/product", status_code=202, responses=error_responses(409, 429))
+def make_product(body: ProductCreate, project: UserProject, state: Stores, limits: Limits) -> JobPublic:
     """Start a `product` job: the chosen photos (the project's captures, `?role=capture` uploads, or its
     ordinary photos) → camera poses → a 360° turntable with a transparent
     background (the CPU preview where no GPU trains it). Follow it on `/api/jobs/{id}/events`. With
@@ -55,6 +55,7 @@ def make_product(body: ProductCreate, project: UserProject, state: Stores) -> Jo
     )
     params = ProductJobParams(project_id=project.id, user_id=project.user_id, asset_ids=body.asset_ids,
                               request=request, use=body.use)
+    limits.take(user_id=project.user_id, action="product")
     job = state.jobs.create_job(kind="product", params=params.model_dump(mode="json"))
     link = state.projects.link_job(job_id=job.id, project_id=project.id, kind="product")
     state.runner.submit(job.id)
@@ -106,6 +107,7 @@ def get_product(product: UserProduct, state: Stores) -> ProductPublic:
     return _public(state, product)
 
 
+@router.head("/products/{product_id}/video", include_in_schema=False)
 @router.get("/products/{product_id}/video", response_class=Response,
             responses={200: {"content": {"video/webm": {}}}, 206: {"description": "The requested byte range."}})
 def product_video(request: Request, product: UserProduct, state: Stores, download: bool = False) -> Response:
@@ -115,6 +117,7 @@ def product_video(request: Request, product: UserProduct, state: Stores, downloa
                        missing="the turntable is gone from the store", hint="make the product turntable again")
 
 
+@router.head("/products/{product_id}/poster", include_in_schema=False)
 @router.get("/products/{product_id}/poster", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def product_poster(request: Request, product: UserProduct, state: Stores) -> Response:

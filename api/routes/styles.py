@@ -27,6 +27,7 @@ def list_styles(user: CurrentUser) -> list[LookPublic]:
     return [LookPublic(name=look.name, description=look.description) for look in list_looks()]
 
 
+@router.head("/assets/{asset_id}/styles/{look}", include_in_schema=False)
 @router.get("/assets/{asset_id}/styles/{look}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}, **error_responses(404, 422)})
 def styled_preview(request: Request, asset: UserAsset, state: Stores,

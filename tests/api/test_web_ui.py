@@ -169,6 +169,10 @@ def _open(browser: Any, server: Server, viewport: dict[str, int]) -> Iterator[Ta
     page.set_default_timeout(20_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Whatever the Content-Security-Policy blocks in the page (an inline style, a script from elsewhere) is a
+    # bug too. Reports without a source file are Playwright's own styles injected for screenshots.
+    page.on("console", lambda msg: errors.append(f"{msg.text} ({msg.location['url']})")
+            if "Content Security Policy" in msg.text and msg.location.get("url") else None)
     yield Tab(page=page, errors=errors, server=server)
     context.close()
 

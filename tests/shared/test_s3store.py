@@ -142,3 +142,14 @@ def test_an_unreachable_endpoint_is_a_store_error_naming_the_key() -> None:
     with pytest.raises(StoreError) as err:
         store.get_bytes("results/x.json")
     assert err.value.key == "results/x.json" and "S3 could not read" in str(err.value)
+
+
+def test_the_sweep_of_unfinished_uploads_keeps_to_its_own_prefix(store: S3Store, s3_endpoint: str) -> None:
+    # Two deployments share a bucket; one starting up must not abort the other's uploads.
+    other = S3Store(bucket=store.bucket, prefix="deploy-2", endpoint_url=s3_endpoint)
+    for s in (store, other):
+        s.client.create_multipart_upload(Bucket=s.bucket, Key=s.name("videos/v.mp4"))
+    gone = store.clear_stale_writes(older_than=0)
+    assert gone.count == 1
+    left = store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", [])
+    assert [u["Key"] for u in left] == ["deploy-2/videos/v.mp4"]
