@@ -205,6 +205,10 @@ class Transition(StrEnum):
 
 
 class Framing(StrEnum):
+    """cover: the photo fills the frame, a pan travels over a subject wider than the frame, and a blurred
+    fill shows only where the faces (or a subject too wide to travel over in time) need a wider view.
+    blurred_fill: the whole subject box in every frame, over a blurred fill as far as that needs."""
+
     cover = "cover"
     blurred_fill = "blurred_fill"
 
@@ -221,6 +225,11 @@ class Scene(Frozen):
     beats: int = Field(ge=1, description="Length in beats.")
     move: CameraMove
     focus: Box = Field(description="What the camera keeps in frame and moves toward.")
+    faces: list[Box] = Field(
+        default_factory=list,
+        description="The heads (hair included) of the faces found in the photo: each stays wholly inside the "
+        "frame on every frame of the scene.",
+    )
     framing: Framing = Framing.cover
     transition_in: Transition = Field(default=Transition.cut, description="How this scene begins.")
     transition_seconds: float = Field(default=0.0, ge=0, description="Crossfade length centred on `start`.")

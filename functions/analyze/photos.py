@@ -19,7 +19,7 @@ from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
 
-ANALYZE_VERSION = "1"
+ANALYZE_VERSION = "2"
 """Bump when decoding or analysis changes what is stored or measured: it is part of every output key."""
 
 SHARPNESS_SIDE = 1024

@@ -25,11 +25,18 @@ MIN_FACE_SHARE = 0.08
 """Smallest face kept, as a share of the analysis copy's short side."""
 MIN_SKIN_SHARE = 0.25
 """A face box in a colour photo must be at least this share skin-coloured (YCrCb, Chai & Ngan 1999)."""
-FACE_MARGIN = 0.35
-"""The subject box around faces grows by this share of the faces' size on every side (hair, shoulders)."""
+HEAD_ABOVE = 0.6
+"""A head reaches this many face heights above the detector's box: the frontal cascade's window starts at
+mid-forehead, and hair (a bob, curls, a bun) stands up to half a face height above the hairline."""
+HEAD_SIDES = 0.3
+"""... and this many face widths beside it on either side (ears, hair)."""
+HEAD_BELOW = 0.2
+"""... and this many face heights below it (the chin and the top of the neck)."""
 SALIENCY_SIDE = 96
 """Spectral-residual saliency works on a small copy (Hou & Zhang used 64 px): large enough for objects,
 small enough that fine texture does not dominate."""
+CONTRAST_WEIGHT = 0.5
+"""Share of global contrast in the saliency map; the rest is the spectral residual."""
 CENTRE_PRIOR_SIGMA = 0.35
 """Saliency is weighted by a Gaussian around the centre with this sigma (share of width/height)."""
 SALIENT_SHARE = 0.15
@@ -128,37 +135,60 @@ def _normalised(*, x: float, y: float, w: float, h: float, width: int, height: i
     return Box(x=x0, y=y0, w=max(x1 - x0, 1e-6), h=max(y1 - y0, 1e-6))
 
 
-def union_box(*, boxes: list[Box], margin: float) -> Box:
-    """The smallest box holding all `boxes`, grown by `margin` x its size on each side, clipped to the photo."""
+def head_box(face: Box) -> Box:
+    """The head around a detected face (hair, ears, chin included), clipped to the photo: what a frame must
+    hold for the face not to look cut."""
+    return _normalised(
+        x=face.x - HEAD_SIDES * face.w,
+        y=face.y - HEAD_ABOVE * face.h,
+        w=face.w * (1 + 2 * HEAD_SIDES),
+        h=face.h * (1 + HEAD_ABOVE + HEAD_BELOW),
+        width=1,
+        height=1,
+    )
+
+
+def union_box(*, boxes: list[Box]) -> Box:
+    """The smallest box holding all `boxes`."""
     x0 = min(b.x for b in boxes)
     y0 = min(b.y for b in boxes)
     x1 = max(b.x + b.w for b in boxes)
     y1 = max(b.y + b.h for b in boxes)
-    dx, dy = (x1 - x0) * margin, (y1 - y0) * margin
-    return _normalised(x=x0 - dx, y=y0 - dy, w=x1 - x0 + 2 * dx, h=y1 - y0 + 2 * dy, width=1, height=1)
+    return _normalised(x=x0, y=y0, w=x1 - x0, h=y1 - y0, width=1, height=1)
 
 
 def saliency_map(*, rgb: np.ndarray) -> np.ndarray:
-    """Spectral-residual saliency (Hou & Zhang, CVPR 2007), summed over L*, a*, b*, 0..1.
+    """Where the eye goes, 0..1: the mean of two cues, each scaled to 0..1 on its own.
 
-    The log amplitude spectrum of natural pictures is smooth; what sticks out of its local average (the
-    residual), put back with the original phase, marks the parts of the picture unlike the rest. Colour
-    channels count too: a red cup on brown wood differs more in a* than in lightness."""
+    Spectral residual (Hou & Zhang, CVPR 2007), summed over L*, a*, b*: the log amplitude spectrum of
+    natural pictures is smooth; what sticks out of its local average (the residual), put back with the
+    original phase, marks the small parts of the picture unlike the rest. Colour channels count too: a red
+    cup on brown wood differs more in a* than in lightness. Inside a large uniform object nothing sticks
+    out of the spectrum, so the second cue is global contrast (Achanta et al., CVPR 2009): how far each
+    slightly blurred pixel's L*a*b* colour lies from the picture's mean, which lights up a white statue on
+    dark leaves as a whole."""
     small = resized(image=rgb, long_side=SALIENCY_SIDE)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float64)
-    saliency = np.zeros(lab.shape[:2])
+    residual = np.zeros(lab.shape[:2])
     for i in range(3):
         channel = lab[..., i]
         # A flat channel (a* and b* of a grey photo) has no residual worth the name, only numerical noise.
         if float(channel.std()) < 1.0:
             continue
         part = _spectral_residual(channel)
-        saliency += part / float(part.max())
-    saliency = cv2.GaussianBlur(saliency, (0, 0), sigmaX=SALIENCY_SIDE / 32)
-    lo, hi = float(saliency.min()), float(saliency.max())
-    if hi - lo < 1e-12:
-        return np.zeros_like(saliency)
-    return (saliency - lo) / (hi - lo)
+        residual += part / float(part.max())
+    residual = cv2.GaussianBlur(residual, (0, 0), sigmaX=SALIENCY_SIDE / 32)
+    blurred = cv2.GaussianBlur(lab, (0, 0), sigmaX=SALIENCY_SIDE / 48)
+    contrast = np.sqrt(((blurred - lab.reshape(-1, 3).mean(axis=0)) ** 2).sum(axis=2))
+    return _unit((1 - CONTRAST_WEIGHT) * _unit(residual) + CONTRAST_WEIGHT * _unit(contrast))
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    """`values` scaled to 0..1 (all zeros when they are flat)."""
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo < 1e-9:
+        return np.zeros_like(values)
+    return (values - lo) / (hi - lo)
 
 
 def _spectral_residual(channel: np.ndarray) -> np.ndarray:
@@ -200,9 +230,9 @@ def saliency_box(*, rgb: np.ndarray) -> Box | None:
 
 
 def find_subject(*, rgb: np.ndarray, faces: list[Box]) -> tuple[Box, SubjectKind]:
-    """The faces' union with a margin; else the salient region; else the centre."""
+    """The union of the faces' heads; else the salient region; else the centre."""
     if faces:
-        return union_box(boxes=faces, margin=FACE_MARGIN), "face"
+        return union_box(boxes=[head_box(f) for f in faces]), "face"
     salient = saliency_box(rgb=rgb)
     if salient is not None:
         return salient, "saliency"

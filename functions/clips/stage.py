@@ -24,7 +24,7 @@ from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
 
-CLIPS_VERSION = "2"
+CLIPS_VERSION = "3"
 """Bump when the rendered pixels change for the same request: old clips are then not reused."""
 
 

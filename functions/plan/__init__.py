@@ -7,7 +7,7 @@ from shared.models import PlanRequest, ScenePlan
 from shared.progress import Reporter, silent
 from shared.store import ArtifactStore
 
-PLAN_VERSION = "1"
+PLAN_VERSION = "2"
 
 
 def run_plan(

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from functions.plan.beatgrid import BeatWindow, choose_window
-from functions.plan.camera import choose_framing, choose_move, focus_box
+from functions.plan.camera import choose_framing, choose_move, focus_box, heads
 from functions.plan.photos import capture_order, drop_near_duplicates, pick_best, sequence_for_slots
 from functions.plan.product import with_product
 from functions.plan.prompts import scene_prompt
@@ -182,6 +182,7 @@ def _scenes(
                 beats=max(1, beats),
                 move=move,
                 focus=focus_box(photo=photo),
+                faces=heads(photo=photo),
                 framing=choose_framing(photo=photo, output=request.output),
                 transition_in=transition,
                 transition_seconds=seconds,

@@ -18,7 +18,7 @@ import numpy as np
 
 from functions.clips.camera import CameraPath, Rect, View, plan_path
 from functions.clips.encode import encode_frames, final_codec, intermediate_codec
-from functions.clips.framing import CanvasLayout, choose_framing, layout_canvas, render_canvas
+from functions.clips.framing import CanvasLayout, fill_share, layout_canvas, render_canvas
 from functions.clips.providers.base import ClipParts
 from functions.clips.yuv import Planes, bgr_to_planes
 from shared.cost import FREE, Price
@@ -66,23 +66,26 @@ def visited(views: list[View]) -> Rect:
 def plan_shot(*, photo_w: int, photo_h: int, request: ClipRequest) -> Shot:
     out, scene = request.output, request.scene
     aspect = out.width / out.height
-    framing = choose_framing(planned=scene.framing, photo_w=photo_w, photo_h=photo_h, focus=scene.focus, aspect=aspect)
-    if framing != scene.framing:
-        log.info("scene %d: cover would cut the subject; using a blurred fill", scene.index)
-    layout = layout_canvas(
-        framing=framing, photo_w=photo_w, photo_h=photo_h, focus=scene.focus, out_w=out.width, out_h=out.height
-    )
+    duration = request.frames / out.fps
+    layout = layout_canvas(framing=scene.framing, photo_w=photo_w, photo_h=photo_h, focus=scene.focus,
+                           faces=scene.faces, move=scene.move, aspect=aspect, duration=duration)
     path = plan_path(
         move=scene.move,
         canvas_w=layout.width,
         canvas_h=layout.height,
         focus=layout.focus,
+        keep=layout.keep,
+        photo=layout.photo,
         aspect=aspect,
-        duration=request.frames / out.fps,
+        duration=duration,
         seed=request.seed,
     )
     views = path.views(frames=request.frames)
     scale = raster_scale(views=views, out_w=out.width)
+    if layout.width > photo_w or layout.height > photo_h:
+        fill = max(fill_share(view=v, photo=layout.photo) for v in views)
+        log.info("scene %d: the %s needs a view wider than the photo; up to %.0f%% of a frame is fill",
+                 scene.index, scene.move, 100 * fill)
     return Shot(layout=layout, path=path, views=views, scale=scale)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from functions.plan.beatgrid import BeatWindow, choose_window
-from functions.plan.camera import choose_framing, focus_box
+from functions.plan.camera import choose_framing, focus_box, heads
 from functions.plan.photos import capture_order, drop_near_duplicates
 from functions.plan.planner import (
     MAX_SCENE_SECONDS,
@@ -227,6 +227,7 @@ def _scene(*, k: int, idea: SceneIdea, photo: PhotoInfo, bounds: list[float], re
         beats=max(1, beats),
         move=idea.move,
         focus=focus_box(photo=photo),
+        faces=heads(photo=photo),
         framing=choose_framing(photo=photo, output=request.output),
         transition_in=transition,
         transition_seconds=seconds,

@@ -9,18 +9,23 @@ import numpy as np
 import pytest
 
 from functions.clips.camera import (
+    CUT_MARGIN,
+    DRIFT_ZOOM_SHARE,
     MAX_ZOOM,
+    MIN_PUSH_ZOOM,
     CameraPath,
     Rect,
     View,
     check_inside,
+    pan_travel_views,
     plan_path,
     push_zoom,
     smootherstep,
     widest_view_size,
 )
+from functions.clips.framing import CanvasLayout, layout_canvas
 from shared.errors import StageError
-from shared.models import CameraMove
+from shared.models import Box, CameraMove, Framing
 
 ASPECTS = (9 / 16, 16 / 9, 1.0)
 
@@ -155,3 +160,96 @@ def test_check_inside_refuses_a_view_off_the_canvas() -> None:
                      canvas_w=100, canvas_h=100)
     with pytest.raises(StageError, match="frame 1"):
         bad.views(frames=5)
+
+
+def _random_layout_case(rng: np.random.Generator, move: CameraMove) -> tuple[CanvasLayout, float, float]:
+    """A photo of any shape, one to three heads anywhere on it (often spread wider than the frame can
+    hold), a subject around them, an aspect and a clip length: the canvas laid out as the renderer does."""
+    pw = int(rng.integers(300, 4000))
+    ph = max(50, round(pw / float(rng.choice([3.0, 2.33, 1.5, 1.0, 0.75, 0.5]))))
+    aspect = float(rng.choice(ASPECTS))
+    heads = []
+    for _ in range(int(rng.integers(1, 4))):
+        w, h = float(rng.uniform(0.03, 0.3)), float(rng.uniform(0.03, 0.4))
+        heads.append(Box(x=float(rng.uniform(0, 1 - w)), y=float(rng.uniform(0, 1 - h)), w=w, h=h))
+    x0, y0 = min(b.x for b in heads), min(b.y for b in heads)
+    x1, y1 = max(b.x + b.w for b in heads), max(b.y + b.h for b in heads)
+    focus = Box(x=x0, y=y0, w=x1 - x0, h=y1 - y0)
+    duration = float(rng.uniform(0.5, 8.0))
+    framing = Framing.blurred_fill if rng.uniform() < 0.2 else Framing.cover
+    layout = layout_canvas(framing=framing, photo_w=pw, photo_h=ph, focus=focus, faces=heads, move=move,
+                           aspect=aspect, duration=duration)
+    return layout, aspect, duration
+
+
+@pytest.mark.parametrize("move", list(CameraMove))
+def test_heads_stay_whole_on_every_frame_of_every_move(move: CameraMove) -> None:
+    """Whatever the move (a user may ask for a pan over a portrait), the heads are in every frame: where
+    the photo cannot give a view that wide, the canvas grows around it, and views cover as much photo as
+    they can."""
+    rng = np.random.default_rng(sum(map(ord, move.value)) + 1)
+    grown = 0
+    for _ in range(300):
+        layout, aspect, duration = _random_layout_case(rng, move)
+        assert layout.keep is not None
+        path = plan_path(move=move, canvas_w=layout.width, canvas_h=layout.height, focus=layout.focus,
+                         keep=layout.keep, photo=layout.photo, aspect=aspect, duration=duration)
+        views = path.views(frames=40)
+        case = (move, layout, aspect, duration)
+        assert all(_inside(v, layout.width, layout.height) for v in views), case
+        assert all(_holds(v, layout.keep) for v in views), case
+        p = layout.photo
+        grown += layout.width > p.w or layout.height > p.h
+        for v in views:
+            r = v.rect
+            tol = 1e-6 * max(layout.width, layout.height)
+            # Along each axis a view shows as much photo as its size allows (within 1 %): fill only where
+            # the view is longer than the photo. (The two ends do so exactly; frames between them zoom
+            # about a centre of similarity and may slide a sliver.)
+            for a0, a1, b0, b1 in ((r.x, r.right, p.x, p.right), (r.y, r.bottom, p.y, p.bottom)):
+                overlap = min(a1, b1) - max(a0, b0)
+                assert overlap >= min(a1 - a0, b1 - b0) - 0.01 * (a1 - a0), case
+        for r in (views[0].rect, views[-1].rect):
+            for a0, a1, b0, b1 in ((r.x, r.right, p.x, p.right), (r.y, r.bottom, p.y, p.bottom)):
+                assert (a0 >= b0 - tol and a1 <= b1 + tol) or (a0 <= b0 + tol and a1 >= b1 - tol), case
+        if move in (CameraMove.push_in, CameraMove.pull_out, CameraMove.drift):
+            # A zoom that holds the heads still zooms as far as it would without them, up to MIN_PUSH_ZOOM:
+            # the canvas leaves room for it.
+            own = push_zoom(duration=duration) ** (DRIFT_ZOOM_SHARE if move == CameraMove.drift else 1.0)
+            assert max(v.w for v in views) / min(v.w for v in views) >= min(own, MIN_PUSH_ZOOM) - 1e-6, case
+    assert grown > 30, "the cases must include heads spread wider than the frame"
+
+
+@pytest.mark.parametrize("move", [CameraMove.pan_left, CameraMove.pan_right, CameraMove.pan_up, CameraMove.pan_down])
+def test_a_pan_shows_every_part_of_a_wide_subject_at_a_followable_pace(move: CameraMove) -> None:
+    rng = np.random.default_rng(sum(map(ord, move.value)) + 2)
+    horizontal = move in (CameraMove.pan_left, CameraMove.pan_right)
+    for _ in range(300):
+        pw = int(rng.integers(300, 4000))
+        ph = max(50, round(pw / float(rng.choice([3.0, 2.33, 1.5, 1.0, 0.75, 0.5, 0.33]))))
+        aspect = float(rng.choice(ASPECTS))
+        w, h = float(rng.uniform(0.05, 1.0)), float(rng.uniform(0.05, 1.0))
+        focus = Box(x=float(rng.uniform(0, 1 - w)), y=float(rng.uniform(0, 1 - h)), w=w, h=h)
+        duration = float(rng.uniform(0.5, 8.0))
+        layout = layout_canvas(framing=Framing.cover, photo_w=pw, photo_h=ph, focus=focus, faces=[], move=move,
+                               aspect=aspect, duration=duration)
+        path = plan_path(move=move, canvas_w=layout.width, canvas_h=layout.height, focus=layout.focus,
+                         photo=layout.photo, aspect=aspect, duration=duration)
+        views = path.views(frames=40)
+        f = layout.focus
+        rects = [v.rect for v in views]
+        case = (move, pw, ph, focus, aspect, duration)
+        tol = 1e-6 * max(layout.width, layout.height)
+        lo, hi, across_lo, across_hi, size, across = (
+            ("x", "right", "y", "bottom", views[0].w, f.h)
+            if horizontal
+            else ("y", "bottom", "x", "right", views[0].h, f.w)
+        )
+        assert min(getattr(r, lo) for r in rects) <= getattr(f, lo) + tol, case
+        assert max(getattr(r, hi) for r in rects) >= getattr(f, hi) - tol, case
+        # Across the pan, the subject is in frame but for CUT_MARGIN of it.
+        span = getattr(rects[0], across_hi) - getattr(rects[0], across_lo)
+        assert span >= across * (1 - CUT_MARGIN) - tol, case
+        centre = "cx" if horizontal else "cy"
+        travel = abs(getattr(views[-1], centre) - getattr(views[0], centre))
+        assert travel <= pan_travel_views(duration=duration) * size + tol, case

@@ -1,5 +1,5 @@
-"""Framing as a viewer sees it: no black borders on any frame, and a photo that cover would cut shown
-whole over a blurred fill of itself."""
+"""Framing as a viewer sees it: no black borders on any frame, a photo shown whole over a blurred fill of
+itself when the plan asks for it, and a canvas that grows past the photo only as far as the move needs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from functions.clips import run_clip
-from functions.clips.framing import choose_framing, cover_cut
+from functions.clips.camera import MIN_PUSH_ZOOM, PAN_VIEWS_PER_S, Rect, widest_view_size
+from functions.clips.framing import CanvasLayout, layout_canvas
+from functions.clips.providers.local import plan_shot
 from shared.models import Box, CameraMove, Framing
 from shared.store import LocalStore
 from tests.functions.clips.clip_inputs import clip_path, clip_request, put_photo, textured_photo
@@ -76,50 +78,59 @@ def test_black_border_check_catches_letterboxing(real_photo: np.ndarray) -> None
 
 WIDE_W, WIDE_H = 900, 300
 OUT_W, OUT_H = 180, 320
-BAND_H = OUT_W * WIDE_H // WIDE_W  # the whole 3:1 photo fitted to the frame's width: 60 px
-BAND_Y = (OUT_H - BAND_H) // 2
 
 
 @pytest.fixture(scope="module")
-def wide_frames(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarray]:
-    """A 3:1 photo whose subject spans most of it, planned as cover into 9:16: cover would show a fifth
-    of the subject, so the renderer must fall back to a blurred fill."""
+def wide_frames(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """A 3:1 photo into 9:16, planned as the whole photo over a blurred fill: the photo, the decoded frames
+    and where the photo lies in the first (widest) frame, (x0, y0, x1, y1) in output pixels."""
     store = LocalStore(tmp_path_factory.mktemp("clips-wide"))
     photo = textured_photo(width=WIDE_W, height=WIDE_H, seed=11)
     photo[:, :, 0] //= 3  # an orange cast, so the fill's colour can be traced to the photo
     request = clip_request(
         image_key=put_photo(store, photo),
         move=CameraMove.push_in,
-        framing=Framing.cover,
-        focus=Box(x=0.1, y=0.1, w=0.8, h=0.8),
+        framing=Framing.blurred_fill,
+        focus=Box(x=0.0, y=0.0, w=1.0, h=1.0),
         width=OUT_W,
         height=OUT_H,
         frames=30,
     )
     frames = decode_rgb_frames(clip_path(store, run_clip(request=request, store=store).clip_key), size=(OUT_W, OUT_H))
-    return photo, frames
+    shot = plan_shot(photo_w=WIDE_W, photo_h=WIDE_H, request=request)
+    view, p = shot.views[0].rect, shot.layout.photo
+    k = OUT_W / view.w
+    band = (round((p.x - view.x) * k), round((p.y - view.y) * k), round((p.right - view.x) * k),
+            round((p.bottom - view.y) * k))
+    return photo, frames, band
 
 
-def test_blurred_fill_shows_the_whole_wide_photo(wide_frames: tuple[np.ndarray, np.ndarray]) -> None:
-    photo, frames = wide_frames
-    expected = cv2.cvtColor(cv2.resize(photo, (OUT_W, BAND_H), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
-    band = frames[0][BAND_Y : BAND_Y + BAND_H].astype(np.float32)
+def test_blurred_fill_shows_the_whole_wide_photo(
+    wide_frames: tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]],
+) -> None:
+    photo, frames, (x0, y0, x1, y1) = wide_frames
+    assert x0 >= 0 and x1 <= OUT_W and x1 - x0 > 0.9 * OUT_W, "the whole photo, nearly as wide as the frame"
+    expected = cv2.cvtColor(cv2.resize(photo, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+    band = frames[0][y0:y1, x0:x1].astype(np.float32)
     diff = np.abs(band - expected.astype(np.float32)).mean()
     assert diff < 12, f"the first frame's middle band is not the whole photo (mean difference {diff:.1f})"
     # And the photo is not repeated or cut: each half of the band matches its own half of the photo.
-    for half in (slice(0, OUT_W // 2), slice(OUT_W // 2, OUT_W)):
-        assert np.abs(band[:, half] - expected[:, half].astype(np.float32)).mean() < 12
+    half = (x1 - x0) // 2
+    for part in (slice(0, half), slice(half, x1 - x0)):
+        assert np.abs(band[:, part] - expected[:, part].astype(np.float32)).mean() < 12
 
 
-def test_blurred_fill_is_a_soft_dark_copy_not_black_bars(wide_frames: tuple[np.ndarray, np.ndarray]) -> None:
-    photo, frames = wide_frames
+def test_blurred_fill_is_a_soft_dark_copy_not_black_bars(
+    wide_frames: tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]],
+) -> None:
+    photo, frames, (_, band_y, _, band_bottom) = wide_frames
     margin = 12  # rows next to the band may carry bilinear blending of its edge
     for i in (0, len(frames) // 2, len(frames) - 1):
         frame = frames[i]
         assert black_border_fraction(frame, level=32) == 0.0, f"frame {i} has black bars"
         luma = _luma(frame)
-        band_y0, band_y1 = BAND_Y + 8, BAND_Y + BAND_H - 8
-        fills = (luma[: BAND_Y - margin], luma[BAND_Y + BAND_H + margin :]) if i == 0 else (luma[:40], luma[-40:])
+        band_y0, band_y1 = band_y + 8, band_bottom - 8
+        fills = (luma[: band_y - margin], luma[band_bottom + margin :]) if i == 0 else (luma[:40], luma[-40:])
         band_detail = cv2.Laplacian(luma[band_y0:band_y1], cv2.CV_32F).var()
         for fill in fills:
             assert fill.mean() > 40, f"frame {i}: the fill is near-black ({fill.mean():.0f})"
@@ -128,25 +139,57 @@ def test_blurred_fill_is_a_soft_dark_copy_not_black_bars(wide_frames: tuple[np.n
             assert fill.mean() < luma[band_y0:band_y1].mean(), f"frame {i}: the fill is not darker than the photo"
     # The fill is made of the photo: its colour follows the photo's middle (what a cover crop shows).
     middle = photo[:, WIDE_W * 2 // 5 : WIDE_W * 3 // 5].reshape(-1, 3)[:, ::-1].mean(axis=0)
-    fill_rgb = frames[0][: BAND_Y - margin].reshape(-1, 3).mean(axis=0)
+    fill_rgb = frames[0][: band_y - margin].reshape(-1, 3).mean(axis=0)
     ratio = fill_rgb / middle
     assert ratio.max() - ratio.min() < 0.15, f"fill colour {fill_rgb} does not follow the photo's {middle}"
 
 
-def test_cover_cut_decides_the_framing() -> None:
-    # A 3:1 photo into 9:16: the widest cover view shows 19% of the width.
-    assert cover_cut(photo_w=900, photo_h=300, focus=Box(x=0.4, y=0.1, w=0.15, h=0.8), aspect=9 / 16) == 0.0
-    wide_subject = Box(x=0.1, y=0.1, w=0.8, h=0.8)
-    assert cover_cut(photo_w=900, photo_h=300, focus=wide_subject, aspect=9 / 16) > 0.7
-    planned = Framing.cover
-    assert choose_framing(planned=planned, photo_w=900, photo_h=300, focus=wide_subject, aspect=9 / 16) == (
-        Framing.blurred_fill
-    )
-    assert choose_framing(planned=planned, photo_w=900, photo_h=300, focus=wide_subject, aspect=3.0) == Framing.cover
-    # A plan asking for blurred fill gets it even when cover would do.
-    assert choose_framing(planned=Framing.blurred_fill, photo_w=900, photo_h=300, focus=wide_subject, aspect=3.0) == (
-        Framing.blurred_fill
-    )
+def _layout(*, move: CameraMove, focus: Box, faces: list[Box] | None = None, framing: Framing = Framing.cover,
+            duration: float = 4.0, aspect: float = 9 / 16) -> CanvasLayout:
+    return layout_canvas(framing=framing, photo_w=WIDE_W, photo_h=WIDE_H, focus=focus, faces=faces or [],
+                         move=move, aspect=aspect, duration=duration)
+
+
+def _widest(layout: CanvasLayout, aspect: float = 9 / 16) -> float:
+    return widest_view_size(canvas_w=layout.width, canvas_h=layout.height, aspect=aspect)[0]
+
+
+def test_the_canvas_is_the_photo_when_a_cover_frame_can_show_what_matters() -> None:
+    """A 3:1 photo into 9:16 (the widest cover view: 169 of its 900 px): a narrow subject, or a wide one
+    that a pan can travel over in the scene's time, needs no fill."""
+    narrow = _layout(move=CameraMove.push_in, focus=Box(x=0.4, y=0.1, w=0.15, h=0.8))
+    assert (narrow.width, narrow.height) == (WIDE_W, WIDE_H) and narrow.keep is None
+    # A pan of 6 s travels up to 1.8 views: 2.8 views of 169 px cover 470 px of subject.
+    travelled = _layout(move=CameraMove.pan_right, focus=Box(x=0.2, y=0.1, w=0.5, h=0.8), duration=6.0)
+    assert (travelled.width, travelled.height) == (WIDE_W, WIDE_H)
+    # Into 16:9 (the widest cover view: 533 px): a drift over a 540 px subject, a head in it.
+    head = Box(x=0.45, y=0.1, w=0.1, h=0.5)
+    wide = _layout(move=CameraMove.drift, focus=Box(x=0.2, y=0.1, w=0.6, h=0.8), faces=[head], aspect=16 / 9)
+    assert (wide.width, wide.height) == (WIDE_W, WIDE_H)
+
+
+def test_the_canvas_grows_only_as_far_as_the_move_needs() -> None:
+    subject = Box(x=0.1, y=0.1, w=0.8, h=0.8)  # 720 px: more than a 2 s pan can travel over (1.6 views)
+    pan = _layout(move=CameraMove.pan_right, focus=subject, duration=2.0)
+    assert pan.width == WIDE_W and pan.height > WIDE_H, "widened on the short side only"
+    travel = 1 + PAN_VIEWS_PER_S * 2.0
+    assert _widest(pan) == pytest.approx(720 / travel, abs=1.0)
+    # Two heads 600 px apart: every frame must hold both, with room for a push of MIN_PUSH_ZOOM.
+    heads = [Box(x=0.1, y=0.2, w=0.1, h=0.5), Box(x=0.77, y=0.2, w=0.1, h=0.5)]
+    group = _layout(move=CameraMove.push_in, focus=Box(x=0.1, y=0.2, w=0.77, h=0.5), faces=heads)
+    assert group.keep is not None
+    assert group.keep.w == pytest.approx(0.77 * WIDE_W)
+    assert _widest(group) == pytest.approx(0.77 * WIDE_W * MIN_PUSH_ZOOM, abs=1.0)
+    # The whole photo over its fill, asked for by the plan: the widest view holds all of it, and no more
+    # than the move's room around it.
+    whole = _layout(move=CameraMove.push_in, focus=Box(x=0.0, y=0.0, w=1.0, h=1.0), framing=Framing.blurred_fill)
+    assert whole.keep == Rect(x=whole.photo.x, y=whole.photo.y, w=WIDE_W, h=WIDE_H)
+    assert _widest(whole) == pytest.approx(WIDE_W * MIN_PUSH_ZOOM, abs=1.0)
+    # The photo sits in the middle of its fill, on whole canvas pixels.
+    for layout in (pan, group, whole):
+        p = layout.photo
+        assert p.x == int(p.x) and p.y == int(p.y)
+        assert abs(p.x - (layout.width - p.right)) < 1e-9 and abs(p.y - (layout.height - p.bottom)) < 1e-9
 
 
 def test_colours_come_through_unchanged(store: LocalStore) -> None:
