@@ -206,8 +206,9 @@ def _refuse_cut_off_items(*, path: Path, label: str) -> None:
 # Transient buffers of one band on its way to the working size: 8-bit, float32, colour-managed and
 # flattened copies, and the resized rows (at most 4 channels of 4 bytes in each).
 _BAND_BYTES = BAND_PIXELS * 48
-# The working-size picture through the shrink, colour management and orientation.
-_WORKING_BYTES_PER_PIXEL = 16
+# The working-size picture, alive at once at the worst moment: the shrunk array (float32 for wide greys),
+# Pillow's copy of it and the colour-managed result (measured: 230 MiB for a 3840 x 3840 grey PNG).
+_WORKING_BYTES_PER_PIXEL = 14
 # Decoders that hand their whole output to Pillow as one buffer, which Pillow then copies.
 _DECODER_COPIES = frozenset({"HEIF", "AVIF", "WEBP"})
 
@@ -217,12 +218,13 @@ def _peak_bytes(*, im: Image.Image, banded: bool, size: tuple[int, int], max_sid
     its size in the file."""
     width, height = im.size
     out_w, out_h = working_size(width=width, height=height, max_side=max_side)
-    needed = _BAND_BYTES + out_w * out_h * _WORKING_BYTES_PER_PIXEL
+    needed = out_w * out_h * _WORKING_BYTES_PER_PIXEL
     if banded:
-        return needed
-    per_pixel = 1 if im.mode in ("1", "L", "P") else 2 if im.mode.startswith("I;16") else 4
-    # The decoded picture, and the numpy copy OpenCV shrinks when it is shrunk whole (see _bands_of).
-    needed += width * height * per_pixel * 2
+        return needed + _BAND_BYTES
+    # The decoded picture (Pillow keeps 1, 2 or 4 bytes a pixel)...
+    needed += width * height * (1 if im.mode in ("1", "L", "P") else 2 if im.mode.startswith("I;16") else 4)
+    # ...and either the numpy copy OpenCV shrinks whole, or the bands it is converted in (see _bands_of).
+    needed += width * height * len(im.getbands()) if _is_8bit(im) else _BAND_BYTES
     if im.format in _DECODER_COPIES:
         needed += width * height * 4
     if im.format in ("JPEG", "MPO") and im.info.get("progressive"):

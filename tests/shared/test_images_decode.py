@@ -652,24 +652,26 @@ def budget_64_mib(monkeypatch: pytest.MonkeyPatch) -> Iterator[DecodeBudget]:
 def test_what_only_decodes_whole_is_refused_past_the_budget_and_png_is_not(
     budget_64_mib: DecodeBudget, tmp_path: Path
 ) -> None:
-    pixels = np.random.default_rng(3).integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
-    Image.fromarray(pixels).save(tmp_path / "big.webp", quality=80)
-    Image.fromarray(pixels).save(tmp_path / "big.png")
-    # libwebp hands Pillow the whole picture: 3 MP x (4 + 4 + 4 bytes) plus a band's buffers > 64 MiB.
-    with pytest.raises(PhotoError, match=r"^big\.webp: decoding this 2000x1500 WEBP takes about \d+ MiB at once, "
+    ramp = np.linspace(0, 255, 3000, dtype=np.float32)
+    pixels = np.dstack([np.broadcast_to(ramp, (2500, 3000)), np.broadcast_to(ramp[:2500, None], (2500, 3000)),
+                        np.full((2500, 3000), 90.0)]).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "big.webp", quality=50, method=0)
+    Image.fromarray(pixels).save(tmp_path / "big.png", compress_level=1)
+    # libwebp hands Pillow the whole picture: 7.5 MP x (4 + 4 bytes), and the copy OpenCV shrinks > 64 MiB.
+    with pytest.raises(PhotoError, match=r"^big\.webp: decoding this 3000x2500 WEBP takes about \d+ MiB at once, "
                                          r"over the 64 MiB a photo may use$"):
         decode_photo(path=tmp_path / "big.webp", max_pixels=LIMIT, max_side=512)
-    assert decode_photo(path=tmp_path / "big.png", max_pixels=LIMIT, max_side=512).rgb.shape == (384, 512, 3)
+    assert decode_photo(path=tmp_path / "big.png", max_pixels=LIMIT, max_side=512).rgb.shape == (427, 512, 3)
 
 
 def test_progressive_jpeg_counts_its_full_size_coefficients(budget_64_mib: DecodeBudget, tmp_path: Path) -> None:
-    # Same picture twice: baseline decodes at 1/8 scale in little memory; progressive keeps 12 MP x 1.5
-    # samples x 2 bytes of DCT coefficients until its last scan, which does not fit 64 MiB beside a band.
-    with Image.new("RGB", (4000, 3000), (200, 100, 50)) as im:
+    # Same picture twice: baseline decodes at 1/8 scale in little memory; progressive keeps 24 MP x 1.5
+    # samples x 2 bytes of DCT coefficients until its last scan: more than 64 MiB.
+    with Image.new("RGB", (6000, 4000), (200, 100, 50)) as im:
         im.save(tmp_path / "baseline.jpg")
         im.save(tmp_path / "progressive.jpg", progressive=True)
-    assert decode_photo(path=tmp_path / "baseline.jpg", max_pixels=LIMIT, max_side=512).rgb.shape == (384, 512, 3)
-    with pytest.raises(PhotoError, match=r"decoding this 4000x3000 JPEG takes about \d+ MiB at once"):
+    assert decode_photo(path=tmp_path / "baseline.jpg", max_pixels=LIMIT, max_side=512).rgb.shape == (341, 512, 3)
+    with pytest.raises(PhotoError, match=r"decoding this 6000x4000 JPEG takes about \d+ MiB at once"):
         decode_photo(path=tmp_path / "progressive.jpg", max_pixels=LIMIT, max_side=512)
 
 
