@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.files import stored_size
 from api.leases import HeldLease, died_on_this_host, replica_name, runner_stopped
@@ -30,9 +30,8 @@ from api.media import window_waveform
 from api.product_job import STAGE as PRODUCT_STAGE
 from api.product_job import ModalProductBackend, ProductJobParams, ProductProgress, run_product_job
 from api.settings import ServerSettings
-from api.storyboard import fingerprint
+from api.storyboard import basis, carry_over, fingerprint, plan_digest, stale_reasons
 from functions.pipeline.backends import ScaleSettings, make_executor
-from functions.pipeline.preflight import executor_limits
 from functions.pipeline.runner import (
     JobStoppedError,
     MakeResult,
@@ -43,10 +42,19 @@ from functions.pipeline.runner import (
     StopFlag,
     VideoOptions,
 )
+from functions.providers_common.keys import executor_limits
 from shared.errors import MomentLoopError
 from shared.jobs import UNFINISHED, JobLease, LeaseLostError, ListableJobStore
 from shared.models import PhotoSource, ProductResult, ScenePlan
-from shared.projects import AssetRecord, ExportRecord, PlanRecord, ProductRecord, ProjectRecord, ProjectStore
+from shared.projects import (
+    AssetRecord,
+    ExportRecord,
+    PlanBasis,
+    PlanRecord,
+    ProductRecord,
+    ProjectRecord,
+    ProjectStore,
+)
 from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
@@ -73,6 +81,7 @@ class ProjectJobParams(BaseModel):
     music: MusicInput | None
     options: VideoOptions
     fingerprint: str
+    made_for: PlanBasis | None = Field(default=None, description="The project state `fingerprint` is of.")
     plan: ScenePlan | None = None
     scene: int | None = None
     product: ProductSource | None = None
@@ -95,8 +104,10 @@ def job_params(*, project: ProjectRecord, assets: list[AssetRecord], plan: Scene
         sources=[PhotoSource(key=a.key, name=a.name, index=i) for i, a in enumerate(photos)],
         asset_ids=[a.id for a in photos],
         music=MusicInput(key=song.key, name=song.name) if song else None,
-        options=VideoOptions(look=project.look, aspect=project.aspect, duration=project.duration, fps=project.fps),
+        options=VideoOptions(look=project.look, aspect=project.aspect, duration=project.duration, fps=project.fps,
+                             order=project.photo_order),
         fingerprint=fingerprint(project=project, assets=assets),
+        made_for=basis(project=project, assets=assets),
         plan=plan,
         scene=scene,
         product=product_source(product) if product is not None else None,
@@ -326,7 +337,7 @@ class JobRunner:
             self._run_product(job_id=job_id, params=ProductJobParams.model_validate(job.params), slot=slot)
             return
         params = ProjectJobParams.model_validate(job.params)
-        from functions.pipeline.cost.ledger import JobLedger
+        from functions.providers_common.ledger import JobLedger
 
         # The executor MOMENTLOOP_EXECUTOR names, tuned like `momentloop make`'s (cloud stages by their limits).
         workers, limits = executor_limits(self.settings)
@@ -352,13 +363,25 @@ class JobRunner:
         return fingerprint(project=project, assets=self.projects.list_assets(project_id=project.id)) \
             == params.fingerprint
 
-    def _save_plan(self, *, params: ProjectJobParams, prepared: Prepared) -> None:
+    def _new_plan(self, *, params: ProjectJobParams, prepared: Prepared) -> PlanRecord:
+        """The storyboard just planned, with every edit of the one it replaces that still applies taken
+        over (by photo) and a note of what changed and which edits were kept."""
         plan = prepared.plan
         waveform = window_waveform(store=self.artifacts, track=prepared.track, offset=plan.music_offset,
                                    duration=plan.output.duration)
-        self.projects.save_plan(PlanRecord(
+        project = self.projects.get_project(user_id=params.user_id, project_id=params.project_id)
+        assets = self.projects.list_assets(project_id=project.id)
+        record = PlanRecord(
             project_id=params.project_id, plan=plan, track=prepared.track, asset_ids=params.asset_ids,
-            waveform=waveform, fingerprint=params.fingerprint, updated_at=datetime.now(UTC)))
+            waveform=waveform, fingerprint=params.fingerprint, updated_at=datetime.now(UTC),
+            made_for=params.made_for)
+        previous = self.projects.get_plan(project_id=params.project_id)
+        why: list[str] = []
+        if previous is not None:
+            product = self.projects.project_product(project_id=project.id)
+            why = [r.detail for r in stale_reasons(record=previous, project=project, assets=assets,
+                                                   product=product.turntable_key if product else None)]
+        return carry_over(previous=previous, record=record, live_assets={a.id for a in assets}, why=why)
 
     def _plan(self, *, pipeline: Pipeline, params: ProjectJobParams, lease: HeldLease) -> Prepared:
         prepared = pipeline.prepare(sources=params.sources, music=params.music, options=params.options,
@@ -366,17 +389,24 @@ class JobRunner:
         if not self._still_current(params):
             raise ProjectChangedError()
         lease.check()  # the project's records, too, are written only by the job's holder
-        self._save_plan(params=params, prepared=prepared)
-        return prepared
+        record = self._new_plan(params=params, prepared=prepared)
+        self.projects.save_plan(record)
+        return prepared.model_copy(update={"plan": record.plan})
 
     def _render(self, *, pipeline: Pipeline, params: ProjectJobParams,
                 lease: HeldLease) -> tuple[MakeResult, ExportRecord]:
         prepared = pipeline.prepare(sources=params.sources, music=params.music, options=params.options,
                                     plan=params.plan, product=params.product)
+        planned: PlanRecord | None = None
+        if params.plan is None and self._still_current(params):
+            # No storyboard fit the project: the one just planned, with the user's edits carried over, is
+            # what is rendered and kept.
+            planned = self._new_plan(params=params, prepared=prepared)
+            prepared = prepared.model_copy(update={"plan": planned.plan})
         clips, video = pipeline.render(plan=prepared.plan, track=prepared.track, seed=params.options.seed)
         lease.check()  # the project's records, too, are written only by the job's holder
-        if params.plan is None and self._still_current(params):
-            self._save_plan(params=params, prepared=prepared)
+        if planned is not None and self._still_current(params):
+            self.projects.save_plan(planned)
         existing = self.projects.export_for_job(job_id=pipeline.job_id)
         if existing is not None and existing.video_key == video.video_key:
             export = existing  # a resumed job that had already recorded its export
@@ -384,7 +414,9 @@ class JobRunner:
             export = self.projects.add_export(
                 project_id=params.project_id, job_id=pipeline.job_id, video_key=video.video_key,
                 poster_key=video.poster_key, duration=video.duration, width=video.width, height=video.height,
-                size_bytes=stored_size(store=self.artifacts, key=video.video_key))
+                size_bytes=stored_size(store=self.artifacts, key=video.video_key),
+                fingerprint=params.fingerprint, plan_digest=plan_digest(prepared.plan), look=params.options.look,
+                made_for=params.made_for)
         result = MakeResult(job_id=pipeline.job_id, plan=prepared.plan, clips=clips, video=video,
                             rejected=prepared.rejected, stats=list(pipeline.stats.values()),
                             spend_usd=pipeline.ledger.spent if pipeline.ledger is not None else 0.0)

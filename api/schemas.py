@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared.models import Aspect, CameraMove, Framing, JobStatus, Transition
+from shared.models import Aspect, CameraMove, Framing, JobStatus, PhotoOrder, Transition
 
 
 class In(BaseModel):
@@ -34,6 +34,9 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Look = Annotated[str, AfterValidator(_known_look)]
 Seconds = Annotated[float, Field(ge=1, le=600, description="Length of the video; null: about 3 s a photo.")]
 Fps = Annotated[int, Field(ge=12, le=60)]
+Order = Annotated[PhotoOrder, Field(description=(
+    "How the storyboard orders the photos: capture_time (dated photos by when they were taken, undated ones "
+    "keep their place) or manual (exactly the order of the photos). Reordering the photos by hand sets manual."))]
 
 
 class ErrorPublic(BaseModel):
@@ -97,6 +100,7 @@ class ProjectUpdate(In):
     aspect: Aspect | None = None
     duration: Seconds | None = None
     fps: Fps | None = None
+    order: Order | None = None
 
     @model_validator(mode="after")
     def _only_duration_may_be_null(self) -> ProjectUpdate:
@@ -116,6 +120,7 @@ class ProjectPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     photo_count: int
+    order: Order = "capture_time"
     music: AssetPublic | None
     product: ProductPublic | None = Field(
         default=None, description="The product turntable the video shows as its product shot, if any.")
@@ -154,6 +159,21 @@ class ScenePublic(BaseModel):
     thumbnail_url: str | None
 
 
+StaleWhat = Literal["photos", "music", "length", "shape", "fps", "order", "product", "project"]
+
+
+class StalePublic(BaseModel):
+    what: StaleWhat = Field(description="What changed since the storyboard was made.")
+    detail: str = Field(description="In words, e.g. 'length: 6 s → 8 s'.")
+
+
+class CarriedPublic(BaseModel):
+    photo: str | None = Field(description="The photo of the scene edited; null for the scenes' order.")
+    what: str = Field(description="The edit: 'crossfade in', '5 beats', 'new prompt', 'camera: pan left'.")
+    kept: bool
+    reason: str | None = Field(description="Why it could not be kept.")
+
+
 class PlanPublic(BaseModel):
     duration: float
     tempo: float
@@ -162,6 +182,20 @@ class PlanPublic(BaseModel):
     downbeats: list[float]
     waveform: WaveformPublic = Field(description="The music as heard in the video, over `duration`.")
     scenes: list[ScenePublic]
+    version: int = Field(description="Which kept state of the storyboard this is (each edit and re-plan makes one).")
+    note: str = Field(description="What made this state: an edit (and what it changed elsewhere) or a re-plan.")
+    can_undo: bool
+    can_redo: bool
+    undo: str | None = Field(description="What undo takes back: the note of this state.")
+    redo: str | None = Field(description="What redo brings back: the note of the next state.")
+    current: bool = Field(description="Made for the project's photos, song, length, shape, frame rate, photo "
+                                      "order and product as they are now; if not, `stale` says what changed.")
+    stale: list[StalePublic]
+    carried: list[CarriedPublic] = Field(
+        description="After a re-plan: each edit of the storyboard before it, kept or not (and why not).")
+    prompt_readers: list[str] = Field(
+        description="The video models that animate scenes from their prompts on this server (e.g. Kling); "
+                    "empty: clips are rendered offline from the camera moves and prompts are not used.")
 
 
 class SceneUpdate(In):
@@ -201,6 +235,10 @@ class ExportPublic(BaseModel):
     created_at: datetime
     video_url: str
     poster_url: str | None
+    current: bool = Field(default=True, description=(
+        "It shows the project as it is: its storyboard as shown now, in the current look, for the current "
+        "photos, song and options. If not, `stale` says what changed since."))
+    stale: list[str] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- product turntables

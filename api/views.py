@@ -24,7 +24,7 @@ def project_public(*, project: ProjectRecord, projects: ProjectStore,
     return ProjectPublic(
         id=project.id, name=project.name, look=project.look, aspect=project.aspect, duration=project.duration,
         fps=project.fps, created_at=project.created_at, updated_at=project.updated_at,
-        photo_count=sum(1 for a in assets if a.kind == "photo" and a.role == "photo"),
+        photo_count=sum(1 for a in assets if a.kind == "photo" and a.role == "photo"), order=project.photo_order,
         music=asset_public(song) if song else None,
         product=product_public(product, in_use=True) if product else None,
     )
@@ -43,11 +43,13 @@ def job_public(*, link: JobLink, job: JobRecord) -> JobPublic:
     )
 
 
-def export_public(export: ExportRecord) -> ExportPublic:
+def export_public(export: ExportRecord, *, stale: list[str] | None = None) -> ExportPublic:
+    """`stale`: what changed in the project since it was rendered (api/storyboard.py: export_stale)."""
     return ExportPublic(
         id=export.id, job_id=export.job_id, duration=export.duration, width=export.width, height=export.height,
         size_bytes=export.size_bytes, created_at=export.created_at, video_url=f"/api/exports/{export.id}/video",
         poster_url=f"/api/exports/{export.id}/poster" if export.poster_key else None,
+        current=not stale, stale=stale or [],
     )
 
 

@@ -12,6 +12,10 @@ from shared.settings import PHOTO_MAX_PIXELS
 
 Aspect = Literal["9:16", "16:9", "1:1"]
 
+PhotoOrder = Literal["capture_time", "manual"]
+"""How the planner orders photos: `capture_time`, dated photos by when they were taken (undated ones keep
+their place); `manual`, exactly as given (the user's own order)."""
+
 OUTPUT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (1080, 1920),
     "16:9": (1920, 1080),
@@ -302,6 +306,7 @@ class PlanRequest(Frozen):
     seed: int = 0
     provider: str = Field(default="local", description="Planner (or comma-separated chain) proposing the edit.")
     product: ProductInput | None = Field(default=None, description="A product turntable to place as one scene.")
+    order: PhotoOrder = Field(default="capture_time", description="How the photos are put in story order.")
 
 
 # ---------------------------------------------------------------- clips

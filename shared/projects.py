@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from shared.errors import MomentLoopError
-from shared.models import Aspect, MusicTrack, ScenePlan
+from shared.models import Aspect, CameraMove, MusicTrack, PhotoOrder, ScenePlan, Transition
 
 AssetKind = Literal["photo", "music"]
 AssetRole = Literal["photo", "capture"]
@@ -36,6 +36,11 @@ class ConflictError(MomentLoopError):
     """The request does not fit the record's current state (a reorder that leaves a photo out, ...)."""
 
 
+PLAN_VERSIONS_KEPT = 200
+"""States of a project's storyboard kept for undo and redo (each edit and each re-plan makes one); the
+oldest are let go past it."""
+
+
 class UserRecord(BaseModel):
     id: str
     name: str
@@ -52,6 +57,8 @@ class ProjectRecord(BaseModel):
     fps: int
     created_at: datetime
     updated_at: datetime
+    photo_order: PhotoOrder = Field(
+        default="capture_time", description="capture_time until the user orders the photos by hand: then manual.")
 
 
 class AssetRecord(BaseModel):
@@ -76,6 +83,38 @@ class Waveform(BaseModel):
     peaks: list[float]
 
 
+class PlanBasis(BaseModel):
+    """What a storyboard was made for, kept to say why it no longer fits the project."""
+
+    photos: list[str] = Field(description="The photo asset ids, in the order the planner was given them.")
+    music: str | None = Field(description="The song's asset id; None: a generated track.")
+    aspect: Aspect
+    duration: float | None
+    fps: int
+    order: PhotoOrder
+
+
+class SceneEdit(BaseModel):
+    """What the user changed on one scene. Kept by photo (not by place), so a new storyboard made for other
+    photos, another length or another shape can take it over."""
+
+    photo: str = Field(description="The photo's file name, to name the edit to the user.")
+    beats: int | None = None
+    move: CameraMove | None = None
+    transition_in: Transition | None = None
+    prompt: str | None = None
+    look: str = Field(description="The look the prompt was written in (its style sentence follows the look).")
+
+
+class CarriedEdit(BaseModel):
+    """One edit of the storyboard before a re-plan: taken over into the new one, or why not."""
+
+    photo: str | None = Field(description="The photo of the scene edited; None for the scenes' order.")
+    what: str = Field(description="The edit in words: 'crossfade in', '5 beats', 'prompt', 'camera move pan left'.")
+    kept: bool
+    reason: str | None = None
+
+
 class PlanRecord(BaseModel):
     """A project's storyboard, with what rendering it needs and what it was made from."""
 
@@ -86,6 +125,23 @@ class PlanRecord(BaseModel):
     waveform: Waveform = Field(description="The music as heard in the video (from its offset), 0..1 peaks.")
     fingerprint: str = Field(description="Of the photos, music and output options the plan was made for.")
     updated_at: datetime
+    made_for: PlanBasis | None = Field(default=None, description="None in storyboards made before it was kept.")
+    edits: dict[str, SceneEdit] = Field(
+        default_factory=dict, description="The user's scene edits, by scene key (api/storyboard.py: scene_key).")
+    scenes_reordered: bool = Field(default=False, description="The user put the scenes in another order.")
+    carried: list[CarriedEdit] = Field(
+        default_factory=list, description="A re-plan: the edits of the storyboard before it, kept or not.")
+    note: str = Field(default="", description="What made this state of the storyboard, in words.")
+
+
+class PlanHistory(BaseModel):
+    """Where a project's storyboard stands among its kept states (undo goes one back, redo one forward)."""
+
+    version: int = Field(description="The state shown (the current storyboard).")
+    first: int = Field(description="The oldest state kept.")
+    last: int = Field(description="The newest state (later than `version` after an undo).")
+    undo: str | None = Field(description="What undo would take back: the note of the state shown.")
+    redo: str | None = Field(description="What redo would bring back: the note of the next state.")
 
 
 class JobLink(BaseModel):
@@ -106,6 +162,10 @@ class ExportRecord(BaseModel):
     height: int
     size_bytes: int
     created_at: datetime
+    fingerprint: str | None = Field(default=None, description="The project's photos, music and options it shows.")
+    plan_digest: str | None = Field(default=None, description="The storyboard it shows, in its look (a hash).")
+    look: str | None = Field(default=None, description="The look it was rendered in.")
+    made_for: PlanBasis | None = Field(default=None, description="The project state it was rendered for.")
 
 
 class ProductRecord(BaseModel):
@@ -153,7 +213,9 @@ class ProjectStore(Protocol):
     def reorder_photos(self, *, project_id: str, asset_ids: Sequence[str]) -> list[AssetRecord]: ...
 
     def get_plan(self, *, project_id: str) -> PlanRecord | None: ...
-    def save_plan(self, record: PlanRecord) -> None: ...
+    def save_plan(self, record: PlanRecord, *, expect: int | None = None) -> int: ...
+    def plan_history(self, *, project_id: str) -> PlanHistory | None: ...
+    def step_plan(self, *, project_id: str, by: int) -> PlanRecord: ...
     def delete_plan(self, *, project_id: str) -> None: ...
 
     def link_job(self, *, job_id: str, project_id: str, kind: str) -> JobLink: ...
@@ -162,7 +224,9 @@ class ProjectStore(Protocol):
     def job_links(self, job_ids: Sequence[str]) -> list[JobLink]: ...
 
     def add_export(self, *, project_id: str, job_id: str, video_key: str, poster_key: str | None,
-                   duration: float, width: int, height: int, size_bytes: int) -> ExportRecord: ...
+                   duration: float, width: int, height: int, size_bytes: int, fingerprint: str | None = None,
+                   plan_digest: str | None = None, look: str | None = None,
+                   made_for: PlanBasis | None = None) -> ExportRecord: ...
     def list_exports(self, *, project_id: str) -> list[ExportRecord]: ...
     def get_export(self, *, user_id: str, export_id: str) -> ExportRecord: ...
     def export_for_job(self, *, job_id: str) -> ExportRecord | None: ...

@@ -85,8 +85,6 @@ async def upload_asset(request: Request, project: UserProject, state: Stores, li
         raise http_error(422, str(exc), hint=exc.hint) from None
     finally:
         received.path.unlink(missing_ok=True)
-    if asset.role == "photo":  # a capture is no part of the storyboard
-        await run_in_threadpool(state.projects.delete_plan, project_id=project.id)
     return asset_public(asset)
 
 
@@ -99,9 +97,14 @@ def list_assets(project: UserProject, state: Stores, role: Role = "photo") -> li
 
 @router.put("/projects/{project_id}/assets/order", responses=error_responses(404, 409))
 def reorder_assets(body: AssetOrder, project: UserProject, state: Stores) -> list[AssetPublic]:
-    """Put the photos in this order; it must name every photo of the project once."""
+    """Put the photos in this order; it must name every photo of the project once. An order set by hand
+    is the user's choice: the project's `order` becomes `manual`, so the storyboard follows it rather than
+    the capture times."""
+    before = [a.id for a in state.projects.list_assets(project_id=project.id) if a.kind == "photo"]
     assets = state.projects.reorder_photos(project_id=project.id, asset_ids=body.asset_ids)
-    state.projects.delete_plan(project_id=project.id)
+    if project.photo_order != "manual" and list(body.asset_ids) != before:
+        state.projects.update_project(user_id=project.user_id, project_id=project.id,
+                                      changes={"photo_order": "manual"})
     return [asset_public(a) for a in assets]
 
 
@@ -110,8 +113,6 @@ def delete_asset(project: UserProject, asset: UserAsset, state: Stores) -> None:
     if asset.project_id != project.id:
         raise http_error(404, f"no such asset in this project: {asset.id}")
     state.projects.delete_asset(project_id=project.id, asset_id=asset.id)
-    if asset.role == "photo":
-        state.projects.delete_plan(project_id=project.id)
 
 
 @router.head("/assets/{asset_id}/thumbnail", include_in_schema=False)

@@ -12,6 +12,7 @@ from api.deps import CurrentUser, Stores, UserExport, UserProject
 from api.errors import error_responses, http_error
 from api.files import stored_file
 from api.schemas import ExportPublic
+from api.storyboard import export_stale, stale_reasons
 from api.views import export_public
 
 router = APIRouter(tags=["exports"], responses=error_responses(401, 404, 422))
@@ -19,8 +20,19 @@ router = APIRouter(tags=["exports"], responses=error_responses(401, 404, 422))
 
 @router.get("/projects/{project_id}/exports")
 def list_exports(project: UserProject, state: Stores) -> list[ExportPublic]:
-    """The project's videos, newest first."""
-    return [export_public(e) for e in state.projects.list_exports(project_id=project.id)]
+    """The project's videos, newest first; each says whether it shows the project as it is now (its
+    storyboard as shown, in the current look, for the current photos, song and options) and if not, what
+    changed since it was rendered."""
+    exports = state.projects.list_exports(project_id=project.id)
+    if not exports:
+        return []
+    assets = state.projects.list_assets(project_id=project.id)
+    record = state.projects.get_plan(project_id=project.id)
+    product = state.projects.project_product(project_id=project.id)
+    plan_stale = stale_reasons(record=record, project=project, assets=assets,
+                               product=product.turntable_key if product else None) if record else []
+    return [export_public(e, stale=export_stale(export=e, record=record, project=project, assets=assets,
+                                                plan_stale=plan_stale)) for e in exports]
 
 
 def _file_name(title: str) -> str:

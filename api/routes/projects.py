@@ -11,8 +11,8 @@ from api.views import project_public
 
 router = APIRouter(tags=["projects"], responses=error_responses(401, 422))
 
-# A new aspect, length or frame rate needs a new storyboard; a new name or look does not.
-_REPLANS = frozenset({"aspect", "duration", "fps"})
+_FIELDS = {"order": "photo_order"}
+"""ProjectUpdate's names that the store calls otherwise."""
 
 
 @router.post("/projects", status_code=201)
@@ -35,12 +35,13 @@ def get_project(project: UserProject, state: Stores) -> ProjectPublic:
 
 @router.patch("/projects/{project_id}", responses=error_responses(404))
 def update_project(body: ProjectUpdate, project: UserProject, user: CurrentUser, state: Stores) -> ProjectPublic:
-    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if getattr(project, k) != v}
+    """A new aspect, length, frame rate or photo order makes the storyboard out of date (GET .../plan says
+    so, and what changed); it is kept, with its edits, until a new one is made. A new look restyles it."""
+    asked = {_FIELDS.get(k, k): v for k, v in body.model_dump(exclude_unset=True).items()}
+    changes = {k: v for k, v in asked.items() if getattr(project, k) != v}
     if not changes:
         return project_public(project=project, projects=state.projects)
     updated = state.projects.update_project(user_id=user.id, project_id=project.id, changes=changes)
-    if _REPLANS & changes.keys():
-        state.projects.delete_plan(project_id=project.id)
     return project_public(project=updated, projects=state.projects)
 
 

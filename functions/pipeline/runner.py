@@ -41,6 +41,7 @@ from shared.models import (
     MusicTrack,
     OutputSpec,
     PhotoInfo,
+    PhotoOrder,
     PhotoRejection,
     PhotoSource,
     PlanRequest,
@@ -55,7 +56,7 @@ from shared.settings import Settings
 from shared.store import ArtifactStore
 
 if TYPE_CHECKING:
-    from functions.pipeline.cost.ledger import JobLedger
+    from functions.providers_common.ledger import JobLedger
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class VideoOptions(BaseModel):
     duration: float | None = Field(default=None, gt=0, le=600)
     fps: int = Field(default=30, ge=12, le=60)
     seed: int = 0
+    order: PhotoOrder = Field(default="capture_time", description="How the planner orders the photos.")
 
 
 class MusicInput(BaseModel):
@@ -419,7 +421,7 @@ class Pipeline:
             planned = self._single(
                 stage="plan",
                 request=PlanRequest(photos=photos, music=info, output=output, look=options.look, seed=options.seed,
-                                    provider=self.settings.plan_provider,
+                                    provider=self.settings.plan_provider, order=options.order,
                                     product=_product_input(product=product, background=backdrop)),
                 label="plan",
             )

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import imagehash
 
-from shared.models import DroppedPhoto, PhotoInfo
+from shared.models import DroppedPhoto, PhotoInfo, PhotoOrder
 
 NEAR_DUPLICATE_BITS = 6
 """Perceptual-hash distance (of 64 bits) at or under which two photos count as the same moment."""
 
 
-def capture_order(photos: list[PhotoInfo]) -> list[PhotoInfo]:
-    """Dated photos in capture-time order; undated ones keep their given place in the sequence."""
+def capture_order(photos: list[PhotoInfo], *, order: PhotoOrder = "capture_time") -> list[PhotoInfo]:
+    """The photos in story order. `capture_time`: dated photos in capture-time order, undated ones keep
+    their given place in the sequence. `manual`: the given order, whatever the dates say (the user put
+    them in order by hand, and that choice wins)."""
     given = sorted(photos, key=lambda p: p.source.index)
+    if order == "manual":
+        return given
     dated = sorted((p for p in given if p.captured_at is not None), key=lambda p: p.captured_at)  # type: ignore[arg-type, return-value]
     fill = iter(dated)
     return [p if p.captured_at is None else next(fill) for p in given]

@@ -97,7 +97,7 @@ def plan_locally(*, request: PlanRequest) -> ScenePlan:
     if window.duration != output.duration:
         output = output.model_copy(update={"duration": window.duration})
 
-    ordered = capture_order(list(request.photos))
+    ordered = capture_order(list(request.photos), order=request.order)
     unique, dropped = drop_near_duplicates(ordered)
     count = scene_count(photos=len(unique), duration=window.duration, beat_period=window.beat_period)
     min_len = max(2 * window.beat_period, MIN_SCENE_SECONDS)

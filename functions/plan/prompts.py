@@ -40,11 +40,13 @@ def style_sentence(look: str) -> str:
 
 def restyle_plan(plan: ScenePlan, *, look: str) -> ScenePlan:
     """The same edit in another look: only the look and the prompts' style sentence change, so a new look
-    never re-plans (and never moves a cut)."""
+    never re-plans (and never moves a cut). A prompt the user wrote without the style sentence is theirs:
+    it is left as written."""
     if plan.look == look:
         return plan
     old, new = style_sentence(plan.look), style_sentence(look)
-    scenes = [s.model_copy(update={"prompt": s.prompt.removesuffix(old) + new}) for s in plan.scenes]
+    scenes = [s.model_copy(update={"prompt": s.prompt.removesuffix(old) + new}) if s.prompt.endswith(old) else s
+              for s in plan.scenes]
     return plan.model_copy(update={"look": look, "scenes": scenes})
 
 

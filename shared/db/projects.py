@@ -16,13 +16,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Select, Table, bindparam, case, delete, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.db.engine import Database
-from shared.db.tables import assets, exports, plans, products, project_jobs, project_products, projects, sessions, users
+from shared.db.tables import (
+    assets,
+    exports,
+    plan_versions,
+    plans,
+    products,
+    project_jobs,
+    project_products,
+    projects,
+    sessions,
+    users,
+)
 from shared.models import Aspect
 from shared.projects import (
+    PLAN_VERSIONS_KEPT,
     AssetKind,
     AssetRecord,
     AssetRole,
@@ -30,6 +42,8 @@ from shared.projects import (
     ExportRecord,
     JobLink,
     NotFoundError,
+    PlanBasis,
+    PlanHistory,
     PlanRecord,
     ProductRecord,
     ProjectRecord,
@@ -38,7 +52,7 @@ from shared.projects import (
 
 Record = TypeVar("Record", bound=BaseModel)
 
-PROJECT_FIELDS = frozenset({"name", "look", "aspect", "duration", "fps"})
+PROJECT_FIELDS = frozenset({"name", "look", "aspect", "duration", "fps", "photo_order"})
 """What `update_project` may change."""
 
 _USER = (users.c.id, users.c.name, users.c.created_at)
@@ -279,16 +293,64 @@ class SQLProjectStore:
             body = conn.scalar(select(plans.c.body).where(plans.c.project_id == project_id))
         return PlanRecord.model_validate_json(body) if body is not None else None
 
-    def save_plan(self, record: PlanRecord) -> None:
+    def save_plan(self, record: PlanRecord, *, expect: int | None = None) -> int:
+        """Keep `record` as the project's newest storyboard state and show it; returns its number. States
+        after the one shown (undone ones) are let go, as an editor's redo is once something new is done.
+        `expect`: the state the change was made from; another one shown by now is a ConflictError."""
+        pid = record.project_id
+        body = record.model_dump_json()
         with self.db.write() as conn:
-            self._lock_project(conn, record.project_id)
-            conn.execute(delete(plans).where(plans.c.project_id == record.project_id))
-            conn.execute(insert(plans).values(project_id=record.project_id, body=record.model_dump_json(),
-                                              updated_at=record.updated_at))
+            self._lock_project(conn, pid)
+            shown = conn.scalar(select(plans.c.version).where(plans.c.project_id == pid))
+            if expect is not None and shown != expect:
+                raise ConflictError("the storyboard changed meanwhile (in another tab or by a job)",
+                                    hint="reload it and make the change again")
+            newest = conn.scalar(select(func.max(plan_versions.c.number)).where(plan_versions.c.project_id == pid))
+            number = (shown if shown is not None else newest or 0) + 1
+            gone = (plan_versions.c.number >= number) | (plan_versions.c.number <= number - PLAN_VERSIONS_KEPT)
+            conn.execute(delete(plan_versions).where(plan_versions.c.project_id == pid, gone))
+            conn.execute(insert(plan_versions).values(project_id=pid, number=number, body=body, note=record.note,
+                                                      created_at=record.updated_at))
+            conn.execute(delete(plans).where(plans.c.project_id == pid))
+            conn.execute(insert(plans).values(project_id=pid, body=body, updated_at=record.updated_at,
+                                              version=number))
+        return number
+
+    def plan_history(self, *, project_id: str) -> PlanHistory | None:
+        with self.db.read() as conn:
+            shown = conn.scalar(select(plans.c.version).where(plans.c.project_id == project_id))
+            if shown is None:
+                return None
+            kept = conn.execute(select(plan_versions.c.number, plan_versions.c.note)
+                                .where(plan_versions.c.project_id == project_id)
+                                .order_by(plan_versions.c.number)).all()
+        notes = {number: note for number, note in kept}
+        first, last = (kept[0][0], kept[-1][0]) if kept else (shown, shown)
+        return PlanHistory(version=shown, first=first, last=last,
+                           undo=notes.get(shown) if shown - 1 in notes else None, redo=notes.get(shown + 1))
+
+    def step_plan(self, *, project_id: str, by: int) -> PlanRecord:
+        """Show the state `by` steps from the one shown (-1: undo, 1: redo); a ConflictError past either end."""
+        with self.db.write() as conn:
+            self._lock_project(conn, project_id)
+            shown = conn.scalar(select(plans.c.version).where(plans.c.project_id == project_id))
+            if shown is None:
+                raise NotFoundError("storyboard", project_id)
+            target = conn.execute(select(plan_versions.c.body, plan_versions.c.created_at).where(
+                plan_versions.c.project_id == project_id, plan_versions.c.number == shown + by)).first()
+            if target is None:
+                raise ConflictError(f"nothing to {'undo' if by < 0 else 'redo'}: this is the "
+                                    f"{'oldest' if by < 0 else 'newest'} state of the storyboard kept")
+            conn.execute(update(plans).where(plans.c.project_id == project_id)
+                         .values(body=target.body, version=shown + by, updated_at=target.created_at))
+            self._touch(conn, project_id)
+        return PlanRecord.model_validate_json(target.body)
 
     def delete_plan(self, *, project_id: str) -> None:
+        """The storyboard and every kept state of it."""
         with self.db.write() as conn:
             conn.execute(delete(plans).where(plans.c.project_id == project_id))
+            conn.execute(delete(plan_versions).where(plan_versions.c.project_id == project_id))
 
     # ------------------------------------------------------------------ jobs of projects
 
@@ -320,10 +382,13 @@ class SQLProjectStore:
             conn.execute(insert(table).values(**record.model_dump()))
 
     def add_export(self, *, project_id: str, job_id: str, video_key: str, poster_key: str | None,
-                   duration: float, width: int, height: int, size_bytes: int) -> ExportRecord:
+                   duration: float, width: int, height: int, size_bytes: int, fingerprint: str | None = None,
+                   plan_digest: str | None = None, look: str | None = None,
+                   made_for: PlanBasis | None = None) -> ExportRecord:
         record = ExportRecord(id=new_id(), project_id=project_id, job_id=job_id, video_key=video_key,
                               poster_key=poster_key, duration=duration, width=width, height=height,
-                              size_bytes=size_bytes, created_at=_now())
+                              size_bytes=size_bytes, created_at=_now(), fingerprint=fingerprint,
+                              plan_digest=plan_digest, look=look, made_for=made_for)
         self._add_to_project(exports, record)
         return record
 

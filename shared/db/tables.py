@@ -177,6 +177,7 @@ projects = Table(
     Column("fps", Integer, nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    Column("photo_order", Text, nullable=False, server_default="capture_time"),
     Index("projects_by_user", "user_id", "created_at"),
 )
 
@@ -204,7 +205,20 @@ plans = Table(
     Column("project_id", Text, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
     Column("body", Text, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
 )
+"""The storyboard shown: `body` is a copy of its state number `version` in `plan_versions`."""
+
+plan_versions = Table(
+    "plan_versions", metadata,
+    Column("project_id", Text, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+"""Every kept state of a project's storyboard (after each edit and each re-plan), numbered from 1: undo
+and redo move `plans.version` among them."""
 
 project_jobs = Table(
     "project_jobs", metadata,
@@ -227,6 +241,10 @@ exports = Table(
     Column("height", Integer, nullable=False),
     Column("size_bytes", BigInt, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    Column("fingerprint", Text),
+    Column("plan_digest", Text),
+    Column("look", Text),
+    Column("made_for", Document),
     Index("exports_by_project", "project_id", "created_at"),
 )
 

@@ -48,6 +48,8 @@ def test_another_users_ids_are_404_on_every_route(live: LiveServer, rendered: di
         ("GET", f"/api/projects/{pid}/plan", {}),
         ("PATCH", f"/api/projects/{pid}/plan/scenes/0", {"json": {"prompt": "pwned"}}),
         ("PUT", f"/api/projects/{pid}/plan/order", {"json": {"order": [1, 0]}}),
+        ("POST", f"/api/projects/{pid}/plan/undo", {}),
+        ("POST", f"/api/projects/{pid}/plan/redo", {}),
         ("POST", f"/api/projects/{pid}/render", {}),
         ("POST", f"/api/projects/{pid}/scenes/0/render", {}),
         ("GET", f"/api/projects/{pid}/jobs", {}),

@@ -126,14 +126,18 @@ def test_the_storyboard_follows_the_project(planned: tuple[Api, dict[str, Any]],
     restyled = api.http.get(base).json()
     assert [s["start"] for s in restyled["scenes"]] == [s["start"] for s in before["scenes"]]
     assert all("Minecraft" in s["prompt"] for s in restyled["scenes"])
+    # A new length keeps it (with its edits) but marks it out of date until a new one is made.
     api.http.patch(f"/api/projects/{pid}", json={"duration": 8})
-    assert api.http.get(base).status_code == 404
+    kept = api.http.get(base).json()
+    assert kept["scenes"] == restyled["scenes"] and not kept["current"]
+    assert [s["detail"] for s in kept["stale"]] == ["length: 6 s → 8 s"]
     job = api.http.post(base).json()
     assert api.wait(job["id"])["status"] == "done"
-    assert api.http.get(base).json()["duration"] == pytest.approx(8.0)
+    remade = api.http.get(base).json()
+    assert remade["duration"] == pytest.approx(8.0) and remade["current"] and remade["stale"] == []
     # New photos too.
     api.upload(pid, good_photos[-1])
-    assert api.http.get(base).status_code == 404
+    assert [s["what"] for s in api.http.get(base).json()["stale"]] == ["photos"]
 
 
 # ---------------------------------------------------------------- the re-laying rules on their own

@@ -38,7 +38,7 @@ from shared.models import (
     ScenePlan,
     Transition,
 )
-from shared.providers.errors import ProviderOutputError
+from shared.provider_errors import ProviderOutputError
 
 EMPHASIS_WEIGHT = {"short": 0.7, "normal": 1.0, "long": 1.4}
 MAX_PROMPT_CHARS = 400
@@ -98,7 +98,7 @@ def candidate_photos(request: PlanRequest) -> Candidates:
     if not request.photos:
         raise NoUsablePhotosError([])
     window = choose_window(music=request.music, duration=request.output.duration)
-    ordered = capture_order(list(request.photos))
+    ordered = capture_order(list(request.photos), order=request.order)
     unique, dropped = drop_near_duplicates(ordered)
     most = max(1, scene_count(photos=10_000, duration=window.duration, beat_period=window.beat_period))
     least = 1 if len(unique) == 1 else min(most, max(1, math.ceil(window.duration / MAX_SCENE_SECONDS)))

@@ -5,13 +5,14 @@
 import { del, put } from '../api.js';
 import { announce, h, icon } from '../dom.js';
 import { emptyState, showError } from '../ui.js';
+import { renderOrderSwitch } from './order.js';
 
 export function renderPhotoGrid(host, state) {
   const help = h('p', { class: 'field-help grid-help', id: 'grid-help' },
     'Drag to reorder. With a keyboard: Space picks a photo up, arrow keys move it, Space puts it down.');
   const list = h('ol', { class: 'photo-grid', 'aria-label': 'Photos in video order', 'aria-describedby': 'grid-help' });
   const empty = emptyState({ iconName: 'image', title: 'Your photos will appear here', text: 'They play in this order unless their capture times say otherwise.' });
-  host.append(help, list, empty);
+  host.append(renderOrderSwitch(state), help, list, empty);
 
   let order = [];
   let grabbed = null; // {id, from: [...order]} while a photo is held with the keyboard

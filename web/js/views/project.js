@@ -32,6 +32,7 @@ export function renderProject(root, { projectId }) {
       if (!alive) return;
       page.replaceChildren();
       build(page, state);
+      state.markReady();
       document.title = `${project.name} · MomentLoop`;
     } catch (err) {
       if (!alive) return;
@@ -42,8 +43,15 @@ export function renderProject(root, { projectId }) {
     }
   })();
 
+  // Back from another tab or window: the project may have changed there.
+  const onVisible = () => {
+    if (document.visibilityState === 'visible') state.statusChanged();
+  };
+  document.addEventListener('visibilitychange', onVisible);
+
   return () => {
     alive = false;
+    document.removeEventListener('visibilitychange', onVisible);
     state.close();
   };
 }
@@ -108,10 +116,8 @@ function header(state) {
     name: 'project-aspect', legend: 'Shape', options: ASPECTS, value: state.project.aspect,
     onChange: async (aspect) => {
       try {
-        const updated = await patch(state.base, { aspect });
-        state.mediaChanged();
-        state.setProject(updated);
-        toast(`Shape set to ${aspect}.`);
+        state.setProject(await patch(state.base, { aspect }));
+        toast(`Shape set to ${aspect}.`, { hint: state.plan ? 'The storyboard keeps your edits: update it in step 3 for the new shape.' : '' });
       } catch (err) {
         showError(err);
         shape.querySelector(`input[value="${state.project.aspect}"]`).checked = true;
@@ -130,10 +136,9 @@ function header(state) {
       return;
     }
     try {
-      const updated = await patch(state.base, { duration: d.value });
-      state.mediaChanged();
-      state.setProject(updated);
-      toast(d.value ? `Length set to ${d.value} s.` : 'Length set to automatic.');
+      state.setProject(await patch(state.base, { duration: d.value }));
+      toast(d.value ? `Length set to ${d.value} s.` : 'Length set to automatic.',
+        { hint: state.plan ? 'The storyboard keeps your edits: update it in step 3 for the new length.' : '' });
     } catch (err) {
       showError(err);
       length.value = state.project.duration ?? '';
@@ -179,16 +184,30 @@ function stepNav(state) {
       target.scrollIntoView({ behavior: 'smooth', block: 'start' });
       target.querySelector('h2')?.setAttribute('tabindex', '-1');
       target.querySelector('h2')?.focus({ preventScroll: true });
-    } }, h('span', { class: 'stepnav-num', text: String(i + 1) }), h('span', { text: label }))));
+    }, dataset: { label } }, h('span', { class: 'stepnav-num', text: String(i + 1) }), h('span', { text: label }),
+    h('span', { class: 'visually-hidden stepnav-state' }))));
   const nav = h('nav', { class: 'stepnav', 'aria-label': 'Steps' }, h('ol', {}, links));
+  // Each step's state is the project's: 'todo', 'done', or 'stale' (made, but for photos or settings
+  // that have changed since). A look is only chosen for something once there are photos to paint.
+  const WORDS = { done: 'done', stale: 'out of date', todo: 'to do' };
   const update = () => {
-    const done = {
-      'step-photos': state.photos.length >= 5,
-      'step-look': Boolean(state.project?.look),
-      'step-storyboard': Boolean(state.plan) && !state.planStale,
-      'step-render': state.exports.length > 0,
+    const plan = state.plan;
+    const video = state.latestExport;
+    const states = {
+      'step-photos': state.photos.length >= 5 ? 'done' : 'todo',
+      'step-look': state.photos.length && state.project?.look ? 'done' : 'todo',
+      'step-storyboard': !plan ? 'todo' : plan.current ? 'done' : 'stale',
+      'step-render': !video ? 'todo' : video.current && (!plan || plan.current) ? 'done' : 'stale',
     };
-    for (const a of nav.querySelectorAll('a')) a.classList.toggle('is-done', Boolean(done[a.dataset.step]));
+    for (const a of nav.querySelectorAll('a[data-step]')) {
+      const now = states[a.dataset.step];
+      if (!now) continue; // another step's link (the optional product step) keeps its own state
+      a.dataset.state = now;
+      a.classList.toggle('is-done', now === 'done');
+      a.classList.toggle('is-stale', now === 'stale');
+      a.title = `${a.dataset.label}: ${WORDS[now]}`;
+      a.querySelector('.stepnav-state').textContent = `, ${WORDS[now]}`;
+    }
   };
   for (const ev of ['assets', 'project', 'plan', 'exports']) state.on(ev, update);
   update();

@@ -1,5 +1,6 @@
 // Step 4: render. Live progress per scene (style → clip) and for the final video from the job's event
-// stream, cancel and resume, then the video in the page and a download.
+// stream, cancel and resume, then the video in the page and a download. A video made before the latest
+// changes (storyboard, look, photos, settings) is labelled out of date, with what changed.
 
 import { post } from '../api.js';
 import { announce, busy, formatBytes, formatSeconds, formatWhen, h, icon } from '../dom.js';
@@ -30,12 +31,28 @@ export function renderRender(section, state) {
 
   function updateButton() {
     const running = current && current.progress.status === 'running';
-    renderBtn.disabled = !state.plan || Boolean(running);
+    const latest = state.latestExport;
+    // Rendering an out-of-date storyboard would show neither it nor the project: update it first.
+    renderBtn.disabled = !state.plan || state.planStale || Boolean(running);
     cancelBtn.hidden = !running;
-    renderBtn.lastChild.textContent = state.exports.length ? 'Render again' : 'Render video';
-    hint.textContent = !state.plan
-      ? 'Make the storyboard first.'
-      : running ? '' : state.planStale ? 'The storyboard is out of date: make it again to include your latest photos.' : '';
+    renderBtn.lastChild.textContent = latest ? 'Render again' : 'Render video';
+    const wanted = Boolean(state.plan) && !state.planStale && (!latest || !latest.current);
+    renderBtn.classList.toggle('btn-primary', wanted);
+    renderBtn.classList.toggle('btn-secondary', !wanted);
+    hint.replaceChildren();
+    if (running) return;
+    if (!state.plan) hint.textContent = 'Make the storyboard first.';
+    else if (state.planStale) {
+      const why = state.plan.stale.map((r) => r.detail).join('; ');
+      hint.append(`The storyboard is out of date (${why}). `,
+        h('a', { href: '#step-storyboard', class: 'link', text: 'Update it in step 3',
+          onclick: (e) => {
+            e.preventDefault();
+            document.getElementById('step-storyboard')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+            document.getElementById('make-storyboard')?.focus({ preventScroll: true });
+          } }),
+        ' first: your edits are carried over.');
+    } else if (latest && latest.current) hint.textContent = 'The video below shows the storyboard as it is.';
   }
 
   renderBtn.addEventListener('click', async () => {
@@ -308,11 +325,19 @@ export function renderRender(section, state) {
   }
 
   // ------------------------------------------------------------------ the result
+  let shown = null; // what the result shows, so a change elsewhere does not restart a playing video
   function drawResult() {
-    resultHost.replaceChildren();
     const [latest, ...older] = state.exports;
-    section.status.textContent = latest ? 'Video ready' : '';
-    section.status.classList.toggle('is-done', Boolean(latest));
+    const fresh = Boolean(latest) && latest.current && !state.planStale;
+    const changes = latest ? [...(latest.stale || []), ...(latest.current && state.planStale
+      ? state.plan.stale.map((r) => r.detail) : [])] : [];
+    const key = JSON.stringify([state.exports.map((x) => x.id), fresh, changes]);
+    if (key === shown) return;
+    shown = key;
+    resultHost.replaceChildren();
+    section.status.textContent = !latest ? '' : fresh ? 'Video ready' : 'Out of date';
+    section.status.classList.toggle('is-done', fresh);
+    section.status.classList.toggle('is-stale', Boolean(latest) && !fresh);
     if (!latest) return;
     const downloadUrl = `${latest.video_url}${latest.video_url.includes('?') ? '&' : '?'}download=1`;
     const fileName = `${(state.project.name || 'momentloop').replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'momentloop'}.mp4`;
@@ -329,10 +354,17 @@ export function renderRender(section, state) {
         }, { compact: true }));
       }
     });
-    const card = h('div', { class: ['result', `result-${latest.width >= latest.height ? 'wide' : 'tall'}`] },
-      h('div', { class: 'result-stage' }, video),
+    const outdated = fresh ? null : h('div', { class: 'notice notice-warn result-outdated', role: 'status', id: 'result-outdated' },
+      icon('alert'),
+      h('div', {},
+        h('p', { class: 'notice-title', text: 'Out of date: this video was made before your latest changes.' }),
+        h('ul', { class: 'stale-list' }, changes.map((c) => h('li', { text: c.replace(/^./, (x) => x.toUpperCase()) }))),
+        h('p', { text: state.planStale ? 'Update the storyboard, then render again to see them.' : 'Render again to see them.' })));
+    const card = h('div', { class: ['result', `result-${latest.width >= latest.height ? 'wide' : 'tall'}`, !fresh && 'is-outdated'] },
+      h('div', { class: 'result-stage' }, video,
+        fresh ? null : h('span', { class: 'stale-badge', 'aria-hidden': 'true', text: 'Out of date' })),
       h('div', { class: 'result-side' },
-        h('h3', { class: 'sub-title', text: 'Your video' }),
+        h('h3', { class: 'sub-title', text: fresh ? 'Your video' : 'Your last video (out of date)' }),
         h('ul', { class: 'facts facts-stacked' },
           h('li', {}, h('span', { class: 'muted', text: 'Length' }), h('strong', { text: formatSeconds(latest.duration, 2) })),
           h('li', {}, h('span', { class: 'muted', text: 'Size' }), h('strong', { text: `${latest.width}×${latest.height}` })),
@@ -346,14 +378,17 @@ export function renderRender(section, state) {
           h('ul', {}, older.map((x) => h('li', {},
             h('a', { href: `${x.video_url}${x.video_url.includes('?') ? '&' : '?'}download=1`, download: fileName },
               `${formatWhen(x.created_at)} · ${formatSeconds(x.duration)} · ${formatBytes(x.size_bytes)}`))))) : null));
-    resultHost.append(card);
+    resultHost.append(...[outdated, card].filter(Boolean));
   }
 
   state.on('exports', () => {
     drawResult();
     updateButton();
   });
-  state.on('plan', updateButton);
+  state.on('plan', () => {
+    updateButton();
+    drawResult();
+  });
   state.on('assets', updateButton);
   state.on('job-started', (e) => follow(e.detail));
   state.on('close', () => {

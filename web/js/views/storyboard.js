@@ -1,5 +1,7 @@
 // Step 3: the storyboard. Scenes laid on the song's waveform with beat and downbeat markers, a card per
-// scene, and an editor for its camera move, transition, length in beats, prompt and place.
+// scene, and an editor for its camera move, transition, length in beats, prompt and place. Every state is
+// kept on the server (Undo, Redo); a change of photos or settings marks the storyboard out of date rather
+// than deleting it, and the new one takes over every edit that still applies (and says which could not).
 
 import { patch, post, put } from '../api.js';
 import { announce, busy, formatSeconds, h, icon } from '../dom.js';
@@ -18,10 +20,15 @@ export function renderStoryboard(section, state) {
   const makeBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'make-storyboard' }, icon('sparkle'), h('span', { text: 'Make storyboard' }));
   const summary = h('div', { class: 'story-summary' });
   const jobHost = h('div', { class: 'story-job', 'aria-live': 'polite' });
-  const stale = h('div', { class: 'notice notice-warn', hidden: true },
-    icon('refresh'), h('span', { text: 'Your photos or settings changed since this storyboard was made. Make it again to include them.' }));
+  const stale = h('div', { class: 'notice notice-warn story-stale', hidden: true, role: 'status' });
+  const carried = h('div', { class: 'story-carried', hidden: true });
+  const undoBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'plan-undo' }, icon('back'), h('span', { text: 'Undo' }));
+  const redoBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'plan-redo' }, h('span', { text: 'Redo' }), icon('right'));
+  const lastChange = h('p', { class: 'story-note muted small', id: 'story-note', role: 'status' });
+  const history = h('div', { class: 'story-history', role: 'group', 'aria-label': 'Storyboard history', hidden: true },
+    undoBtn, redoBtn, lastChange);
   const body = h('div', { class: 'story-body' });
-  section.body.append(h('div', { class: 'story-top' }, summary, makeBtn), jobHost, stale, body);
+  section.body.append(h('div', { class: 'story-top' }, summary, makeBtn), history, jobHost, stale, carried, body);
 
   let selected = 0;
   let stream = null;
@@ -60,9 +67,9 @@ export function renderStoryboard(section, state) {
           jobHost.replaceChildren();
           try {
             selected = 0;
-            state.mediaChangedSincePlan = false;
-            await state.refreshPlan();
-            announce(`Storyboard ready: ${state.plan?.scenes.length || 0} scenes.`);
+            await state.refreshStatus();
+            const lost = (state.plan?.carried || []).filter((c) => !c.kept).length;
+            announce(`Storyboard ready: ${state.plan?.scenes.length || 0} scenes.${lost ? ` ${lost} of your edits could not be kept; the list says why.` : ''}`);
           } catch (e) {
             showError(e);
           }
@@ -80,6 +87,32 @@ export function renderStoryboard(section, state) {
     if (running && (!stream || stream.jobId !== running.id)) follow(running);
   });
 
+  // ------------------------------------------------------------------ undo and redo
+  const sentenceOf = (t) => String(t || '').replace(/^./, (c) => c.toUpperCase());
+  async function step(which) {
+    const btn = which === 'undo' ? undoBtn : redoBtn;
+    const what = which === 'undo' ? state.plan?.undo : state.plan?.redo;
+    btn.disabled = true;
+    btn.setAttribute('aria-busy', 'true');
+    try {
+      state.setPlan(await post(`${state.base}/plan/${which}`));
+      state.refreshExports().catch(() => {});
+      const said = `${which === 'undo' ? 'Undone' : 'Redone'}: ${what}.`;
+      toast(said);
+      announce(said);
+    } catch (err) {
+      showError(err);
+      await state.refreshPlan().catch(() => {});
+    } finally {
+      btn.removeAttribute('aria-busy');
+      updateStale();
+      // Keep the keyboard where it was; at either end of the history, on the other button.
+      (btn.disabled ? (which === 'undo' ? redoBtn : undoBtn) : btn).focus();
+    }
+  }
+  undoBtn.addEventListener('click', () => step('undo'));
+  redoBtn.addEventListener('click', () => step('redo'));
+
   // ------------------------------------------------------------------ showing it
   function updateStale() {
     const plan = state.plan;
@@ -89,12 +122,55 @@ export function renderStoryboard(section, state) {
         ? 'MomentLoop reads your photos and the music, then cuts a scene on the beat for each photo.'
         : 'Add your photos first.' }));
     }
-    makeBtn.lastChild.textContent = plan ? 'Make again' : 'Make storyboard';
+    makeBtn.lastChild.textContent = !plan ? 'Make storyboard' : state.planStale ? 'Update storyboard' : 'Make again';
     makeBtn.classList.toggle('btn-primary', !plan || state.planStale);
     makeBtn.classList.toggle('btn-secondary', Boolean(plan) && !state.planStale);
     stale.hidden = !state.planStale;
-    section.status.textContent = plan ? `${plan.scenes.length} scenes` : '';
+    if (state.planStale) {
+      stale.replaceChildren(icon('refresh'), h('div', {},
+        h('p', { class: 'notice-title', text: 'This storyboard is out of date.' }),
+        h('ul', { class: 'stale-list' }, plan.stale.map((r) => h('li', { text: sentenceOf(r.detail) }))),
+        h('p', { text: 'It is kept as you left it. Update it to fit: your edits are carried over to the scenes of the same photos, and you are told of any that no longer fit. Undo brings this one back.' })));
+    }
+    history.hidden = !plan;
+    if (plan) {
+      undoBtn.disabled = !plan.can_undo;
+      redoBtn.disabled = !plan.can_redo;
+      undoBtn.title = plan.can_undo ? `Undo: ${plan.undo}` : 'Nothing to undo';
+      redoBtn.title = plan.can_redo ? `Redo: ${plan.redo}` : 'Nothing to redo';
+      undoBtn.setAttribute('aria-label', plan.can_undo ? `Undo: ${plan.undo}` : 'Undo (nothing to undo)');
+      redoBtn.setAttribute('aria-label', plan.can_redo ? `Redo: ${plan.redo}` : 'Redo (nothing to redo)');
+      const said = `Last change: ${plan.note}.`;
+      if (lastChange.textContent !== said) lastChange.textContent = said;
+    }
+    drawCarried(plan);
+    section.status.textContent = !plan ? '' : state.planStale ? 'Out of date' : `${plan.scenes.length} scenes`;
     section.status.classList.toggle('is-done', Boolean(plan) && !state.planStale);
+    section.status.classList.toggle('is-stale', state.planStale);
+  }
+
+  /** After a re-plan: each edit of the storyboard before it, kept or not and why. */
+  function drawCarried(plan) {
+    const list = plan?.carried || [];
+    carried.hidden = !list.length;
+    if (!list.length) {
+      carried.replaceChildren();
+      return;
+    }
+    const lost = list.filter((c) => !c.kept);
+    const kept = list.filter((c) => c.kept);
+    const name = (c) => (c.photo ? `${c.photo}: ${c.what}` : sentenceOf(c.what));
+    carried.replaceChildren(h('div', { class: ['notice', lost.length ? 'notice-warn' : ''] },
+      icon(lost.length ? 'alert' : 'check'),
+      h('div', {},
+        h('p', { class: 'notice-title', text: lost.length
+          ? `${kept.length} of ${list.length} edits carried over; ${lost.length} could not be kept.`
+          : `All ${list.length} of your edits were carried over to the new storyboard.` }),
+        lost.length ? h('ul', { class: 'carried-lost', 'aria-label': 'Edits not kept' },
+          lost.map((c) => h('li', {}, h('strong', { text: name(c) }), ` — ${c.reason}`))) : null,
+        kept.length ? h('details', { class: 'carried-kept', open: !lost.length },
+          h('summary', { text: `Kept (${kept.length})` }),
+          h('ul', {}, kept.map((c) => h('li', { text: name(c) })))) : null)));
   }
 
   function draw() {
@@ -118,6 +194,7 @@ export function renderStoryboard(section, state) {
 
   /** Photos the planner left out (near-duplicates, or more photos than the length has beats for). */
   function leftOut(plan) {
+    if (state.planStale) return null;
     const used = new Set(plan.scenes.map((sc) => sc.asset_id));
     const missing = state.photos.filter((p) => !used.has(p.id));
     if (!missing.length || state.planStale) return null;
@@ -207,12 +284,54 @@ export function renderStoryboard(section, state) {
       options: Object.entries(TRANSITIONS).map(([value, label]) => ({ value, label })),
       value: s.transition_in, onChange: (v) => { transition = v; },
     });
-    const beats = h('input', { class: 'input input-short', id: 'scene-beats', type: 'number', min: 1, max: 64, step: 1, value: s.beats, inputmode: 'numeric' });
+    const beats = h('input', { class: 'input input-short', id: 'scene-beats', type: 'number', min: 1, max: 64, step: 1, value: s.beats, inputmode: 'numeric', 'aria-describedby': 'scene-beats-help scene-beats-effect' });
+    // The video's length is fixed: a longer scene takes its beats from another one. Before saving, the
+    // server says which (the same rule as the save, asked with ?preview=true).
+    const effect = h('p', { class: 'field-help beats-effect', id: 'scene-beats-effect', 'aria-live': 'polite' });
+    let previewTimer = 0;
+    let previewAsked = 0;
+    const previewBeats = () => {
+      clearTimeout(previewTimer);
+      const b = Number(beats.value);
+      if (!Number.isInteger(b) || b < 1 || b === s.beats) {
+        effect.replaceChildren();
+        effect.classList.remove('is-error');
+        return;
+      }
+      previewTimer = setTimeout(async () => {
+        const asked = ++previewAsked;
+        try {
+          const after = await patch(`${state.base}/plan/scenes/${s.index}?preview=true`, { beats: b });
+          if (asked !== previewAsked) return;
+          effect.classList.remove('is-error');
+          effect.textContent = `On saving: ${after.note}.`;
+        } catch (err) {
+          if (asked !== previewAsked) return;
+          effect.classList.add('is-error');
+          effect.textContent = sentenceOf(err.detail || 'This length does not fit.') + (err.hint ? ` (${err.hint})` : '');
+        }
+      }, 250);
+    };
+    beats.addEventListener('input', previewBeats);
     const stepper = (delta, label) => h('button', {
       type: 'button', class: 'icon-btn', 'aria-label': label,
-      onclick: () => { beats.value = String(Math.max(1, (Number(beats.value) || s.beats) + delta)); },
+      onclick: () => {
+        beats.value = String(Math.max(1, (Number(beats.value) || s.beats) + delta));
+        previewBeats();
+      },
     }, icon(delta < 0 ? 'minus' : 'plus'));
     const prompt = h('textarea', { class: 'input', id: 'scene-prompt', rows: 3, maxlength: 1000, value: s.prompt });
+    const readers = plan.prompt_readers || [];
+    // Only a video model reads the prompt; the offline renderer animates the camera move alone. Say which
+    // will use it, or keep it folded away with the reason when none will.
+    const promptField = readers.length && s.kind !== 'product'
+      ? field({ label: 'Animation prompt', control: prompt, help: `Used by ${readers.join(', then ')} to animate this scene.` })
+      : h('details', { class: 'prompt-unused' },
+        h('summary', {}, h('span', { text: 'Animation prompt' }), h('span', { class: 'muted small', text: ' · not used by this server' })),
+        field({ label: 'Animation prompt', control: prompt, hideLabel: true,
+          help: s.kind === 'product'
+            ? 'A product shot is always composited from its turntable: no video model reads this prompt.'
+            : 'This server renders clips offline from the camera move, so the prompt changes nothing in your video. It is kept for when a video model (Kling, Veo…) is set up on the server.' }));
     const save = h('button', { type: 'submit', class: 'btn btn-primary' }, icon('check'), h('span', { text: 'Save scene' }));
     const errorSlot = h('div', { class: 'form-error' });
 
@@ -223,7 +342,8 @@ export function renderStoryboard(section, state) {
     earlier.setAttribute('aria-label', `Move scene ${i + 1} earlier`);
     later.setAttribute('aria-label', `Move scene ${i + 1} later`);
 
-    const rerender = h('button', { type: 'button', class: 'btn btn-quiet btn-small', hidden: !state.exports.length },
+    // Only a storyboard that fits the project can be re-rendered scene by scene.
+    const rerender = h('button', { type: 'button', class: 'btn btn-quiet btn-small', hidden: !state.exports.length || state.planStale },
       icon('refresh'), h('span', { text: 'Re-render this scene' }));
     rerender.addEventListener('click', async () => {
       try {
@@ -246,8 +366,9 @@ export function renderStoryboard(section, state) {
       h('div', { class: 'field' },
         h('label', { class: 'field-label', for: 'scene-beats', text: 'Length in beats' }),
         h('div', { class: 'stepper' }, stepper(-1, 'One beat shorter'), beats, stepper(1, 'One beat longer')),
-        h('p', { class: 'field-help', text: `One beat is ${(60 / (plan.tempo || 120)).toFixed(2)} s at ${Math.round(plan.tempo)} BPM.` })),
-      field({ label: 'Animation prompt', control: prompt, help: 'How the scene moves, in words a video model understands.' }),
+        h('p', { class: 'field-help', id: 'scene-beats-help', text: `One beat is ${(60 / (plan.tempo || 120)).toFixed(2)} s at ${Math.round(plan.tempo)} BPM. The video stays ${formatSeconds(plan.duration)}: a longer scene takes its beats from another.` }),
+        effect),
+      promptField,
       h('div', { class: 'field' },
         h('span', { class: 'field-label', id: 'scene-order-label', text: 'Place in the video' }),
         h('div', { class: 'button-row', role: 'group', 'aria-labelledby': 'scene-order-label' }, earlier, later)),
@@ -273,10 +394,14 @@ export function renderStoryboard(section, state) {
         return;
       }
       try {
+        clearTimeout(previewTimer);
+        previewAsked += 1;
         const updated = await busy(save, () => patch(`${state.base}/plan/scenes/${s.index}`, changes), 'Saving…');
         state.setPlan(updated);
-        toast(`Scene ${i + 1} saved.`);
-        announce(`Scene ${i + 1} saved.`);
+        state.refreshExports().catch(() => {});
+        // The note says what the edit did elsewhere ("scene 5 gave 1 beat (4 → 3)").
+        toast(`Saved ${updated.note}.`);
+        announce(`Saved ${updated.note}.`);
         document.getElementById('scene-editor-title')?.focus();
       } catch (err) {
         errorSlot.append(errorLine(err, { compact: true }));
@@ -292,6 +417,7 @@ export function renderStoryboard(section, state) {
     [order[i], order[j]] = [order[j], order[i]];
     try {
       state.setPlan(await put(`${state.base}/plan/order`, { order }));
+      state.refreshExports().catch(() => {});
       selected = j;
       draw();
       announce(`Scene moved to place ${j + 1}.`);
@@ -305,9 +431,10 @@ export function renderStoryboard(section, state) {
   state.on('plan', draw);
   state.on('assets', updateStale);
   state.on('project', updateStale);
+  state.on('status-error', (e) => showError(e.detail));
   state.on('exports', () => {
     const btn = document.querySelector('#scene-editor .editor-actions .btn-quiet');
-    if (btn) btn.hidden = !state.exports.length;
+    if (btn) btn.hidden = !state.exports.length || state.planStale;
   });
   draw();
 }

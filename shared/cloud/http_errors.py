@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.providers.errors import (
+from shared.provider_errors import (
     ProviderError,
     ProviderInputError,
     ProviderRefusedError,
