@@ -120,6 +120,7 @@ class ProjectPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     photo_count: int
+    cover_url: str | None = Field(default=None, description="The thumbnail of the video's first photo, if any.")
     order: Order = "capture_time"
     music: AssetPublic | None
     product: ProductPublic | None = Field(
@@ -257,6 +258,19 @@ class ProductCreate(In):
     fps: Fps = 30
     size: Even = Field(default=1080, description="Width and height of the (square) turntable, pixels.")
     use: bool = Field(default=True, description="Show it in the project's video once it is made.")
+
+
+class ProductCapabilities(BaseModel):
+    """What this server's product turntables can be: the web app enables and words its Product 360° page
+    from it."""
+
+    gpu: bool = Field(description="Turntables are trained on a GPU (nerfstudio), here or on Modal; false: "
+                                  "this server makes the CPU preview only.")
+    renderer: Literal["nerf", "preview"] = Field(description="What a turntable is made with unless the preview "
+                                                             "is asked for.")
+    min_photos: int = Field(description="The fewest photos around the product the app starts a turntable from.")
+    good_photos: int = Field(description="How many photos around the product make a good turn.")
+    max_photos: int = Field(description="The most photos of a product one project holds.")
 
 
 class ProductUse(In):

@@ -20,11 +20,13 @@ def project_public(*, project: ProjectRecord, projects: ProjectStore,
                    assets: list[AssetRecord] | None = None) -> ProjectPublic:
     assets = projects.list_assets(project_id=project.id) if assets is None else assets
     song = next((a for a in assets if a.kind == "music"), None)
+    cover = next((a for a in assets if a.kind == "photo" and a.role == "photo" and a.thumb_key), None)
     product = projects.project_product(project_id=project.id)
     return ProjectPublic(
         id=project.id, name=project.name, look=project.look, aspect=project.aspect, duration=project.duration,
         fps=project.fps, created_at=project.created_at, updated_at=project.updated_at,
         photo_count=sum(1 for a in assets if a.kind == "photo" and a.role == "photo"), order=project.photo_order,
+        cover_url=asset_public(cover).thumbnail_url if cover else None,
         music=asset_public(song) if song else None,
         product=product_public(product, in_use=True) if product else None,
     )

@@ -14,7 +14,7 @@ from fastapi import Path as PathParam
 from api.deps import Limits, Stores, UserProject
 from api.errors import error_responses, http_error
 from api.routes.jobs import start_job
-from api.schemas import JobPublic, PlanPublic, SceneOrder, SceneUpdate
+from api.schemas import JobPublic, PlanPublic, SceneOrder, SceneUpdate, WaveformPublic
 from api.state import AppState
 from api.storyboard import edit_record, plan_public, prompt_readers, reorder_record, stale_reasons
 from shared.projects import PlanRecord, ProjectRecord
@@ -58,7 +58,16 @@ def make_plan(project: UserProject, state: Stores, limits: Limits) -> JobPublic:
 
 @router.get("/projects/{project_id}/plan")
 def get_plan(project: UserProject, state: Stores) -> PlanPublic:
-    return plan_view(state=state, project=project, record=_stored(state, project))
+    """The storyboard; before the first one, an empty one (no scenes, version 0), not a 404: a project
+    without a storyboard yet is not an error (the page asks on every open)."""
+    record = state.projects.get_plan(project_id=project.id)
+    if record is None:
+        return PlanPublic(duration=0, tempo=0, music_offset=0, beats=[], downbeats=[],
+                          waveform=WaveformPublic(duration=0, peaks=[]), scenes=[], version=0,
+                          note="no storyboard yet", can_undo=False, can_redo=False, undo=None, redo=None,
+                          current=True, stale=[], carried=[],
+                          prompt_readers=prompt_readers(state.settings.clip_provider))
+    return plan_view(state=state, project=project, record=record)
 
 
 def _save(state: AppState, project: ProjectRecord, record: PlanRecord, *, made_from: int) -> None:

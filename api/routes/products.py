@@ -3,6 +3,7 @@ WebM (with alpha) and its poster, and which one the project's video shows as its
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,12 +12,30 @@ from api.deps import CurrentUser, Id, Limits, Stores, UserProject
 from api.errors import error_responses, http_error
 from api.files import stored_file
 from api.product_job import ProductJobParams
-from api.schemas import JobPublic, ProductCreate, ProductPublic, ProductUse
+from api.schemas import JobPublic, ProductCapabilities, ProductCreate, ProductPublic, ProductUse
 from api.views import job_public, product_public
 from shared.models import PhotoSource, ProductRequest
 from shared.projects import ProductRecord
 
 router = APIRouter(tags=["products"], responses=error_responses(401, 404, 422))
+
+MIN_PHOTOS = 8
+"""The fewest photos around a product the web app makes a turntable from. COLMAP places even 4 of the fox
+capture's photos, but the turn is drawn from the points they share, and those grow with the photos: 171
+points from 4, 442 from 6, 841 from 8, 1593 from 12 (its first 25 frames, 480 px). Under 8 the product
+is a sparse cloud, not a product. (The API itself takes 3, for scripts that know their capture.)"""
+GOOD_PHOTOS = 20
+"""What the page asks a person to take: a full walk around the product, each photo overlapping the last."""
+
+
+@functools.cache
+def _gpu_here() -> bool:
+    """The product stage's own choice for `auto` on this machine (nerfstudio and a CUDA device), asked once:
+    it imports torch where there is one, and a machine does not grow a GPU while it serves."""
+    from functions.product.stage import choose_renderer
+
+    probe = ProductRequest(photos=[PhotoSource(key="capabilities", name="capabilities.jpg", index=0)])
+    return choose_renderer(request=probe) == "nerf"
 
 
 def user_product(product_id: Id, user: CurrentUser, state: Stores) -> ProductRecord:
@@ -100,6 +119,16 @@ def stop_using_product(project: UserProject, state: Stores) -> Response:
         state.projects.delete_plan(project_id=project.id)
         state.projects.touch_project(project_id=project.id)
     return Response(status_code=204)
+
+
+@router.get("/products/capabilities")
+def product_capabilities(user: CurrentUser, state: Stores) -> ProductCapabilities:
+    """What a turntable made here can be: trained on a GPU (nerfstudio on this machine, or the deployed
+    Modal app's GPU functions when MOMENTLOOP_EXECUTOR=modal) or the CPU preview; and how many photos
+    around the product the app asks for."""
+    gpu = state.settings.executor == "modal" or _gpu_here()
+    return ProductCapabilities(gpu=gpu, renderer="nerf" if gpu else "preview", min_photos=MIN_PHOTOS,
+                               good_photos=GOOD_PHOTOS, max_photos=state.settings.max_captures)
 
 
 @router.get("/products/{product_id}")
