@@ -1,10 +1,12 @@
-"""The Product 360° panel in a real browser: Playwright drives Debian Chromium against the test server; a
-person adds photos of the product through the panel's own upload (captures: never the video's photos),
-removes one, starts the turntable, watches the bar fill from SSE to 100 % and the
-turntable (VP9 WebM with alpha) play in the page's <video>. Screenshots go to test-artifacts/ui/."""
+"""The Product 360° page in a real browser: Playwright drives Debian Chromium against the test server; a
+person goes from the project's step bar to the page, adds photos of the product through its own upload
+(captures: never the video's photos), removes one, starts the turntable, watches the bar fill from SSE to
+100 % and the turntable (VP9 WebM with alpha) play in the page's <video>. Screenshots go to
+test-artifacts/ui/."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,30 +58,30 @@ def test_the_panel_makes_a_turntable_and_plays_it(live: LiveServer, fox_frames: 
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("heading", name="Your projects")).to_be_visible()
         page.goto(f"{live.url}/#/p/{project['id']}")
+        page.locator(".stepnav").get_by_role("link", name=re.compile("Product 360°")).click()
 
         panel = page.locator("#step-product")
-        expect(panel.get_by_role("heading", name="Product 360°")).to_be_visible()
+        expect(page.get_by_role("heading", name="Product 360°")).to_be_visible()
+        # This test server has no GPU (CPU-only CI): the page says it makes the preview, and offers nothing else.
+        expect(panel.locator("#product-capability")).to_contain_text("This server has no GPU")
         start = panel.get_by_role("button", name="Make turntable")
         expect(start).to_be_disabled()  # no photos of the product yet
-        expect(panel.locator("#product-count")).to_have_text("0 photos of the product · 0 chosen")
+        expect(panel.locator("#product-count")).to_have_text("0 photos · 0 chosen")
         panel.get_by_label("Add photos of the product").set_input_files([str(p) for p in fox_frames])
         expect(panel.locator("#capture-status")).to_have_text("13 added", timeout=30_000)
-        expect(panel.locator("#product-count")).to_have_text("13 photos of the product · 13 chosen")
+        expect(panel.locator("#product-count")).to_have_text("13 photos · 13 chosen")
         panel.get_by_role("button", name=f"Remove {fox_frames[-1].name}").click()
-        expect(panel.locator("#product-count")).to_have_text("12 photos of the product · 12 chosen")
+        expect(panel.locator("#product-count")).to_have_text("12 photos · 12 chosen")
         captures = api.http.get(f"/api/projects/{project['id']}/assets", params={"role": "capture"}).json()
         assert sorted(c["name"] for c in captures) == sorted(p.name for p in fox_frames[:-1])
         # The video's own photos (step 1's grid, the storyboard) got none of them.
         assert api.http.get(f"/api/projects/{project['id']}/assets").json() == []
-        expect(page.locator("#step-photos .grid-host img")).to_have_count(0)
-        expect(page.locator("#step-photos .photo-count")).to_have_text("No photos yet")
         panel.get_by_role("button", name="Select none").click()
-        expect(panel.locator("#product-count")).to_have_text("12 photos of the product · 0 chosen")
+        expect(panel.locator("#product-count")).to_have_text("12 photos · 0 chosen")
         expect(start).to_be_disabled()
         panel.get_by_role("button", name="Select all").click()
-        expect(panel.locator("#product-count")).to_have_text("12 photos of the product · 12 chosen")
-        panel.get_by_label("Preview quality (fast, no GPU)").check()
-        panel.get_by_label("Frames per turn", exact=True).select_option("48")
+        expect(panel.locator("#product-count")).to_have_text("12 photos · 12 chosen")
+        panel.get_by_label("One turn takes", exact=True).select_option("48")
         panel.get_by_label("Size", exact=True).select_option("360")
         start.click()
 
@@ -103,5 +105,9 @@ def test_the_panel_makes_a_turntable_and_plays_it(live: LiveServer, fox_frames: 
         panel.get_by_label("Use in video").uncheck()
         expect(page.get_by_text("The video will not show the product.")).to_be_visible()
         assert api.http.get(f"/api/projects/{project['id']}").json()["product"] is None
+        # Back on the project page: step 1's grid got none of the product's photos.
+        page.get_by_role("link", name="Back to the project").click()
+        expect(page.locator("#step-photos .photo-count")).to_have_text("No photos yet")
+        expect(page.locator("#step-photos .grid-host img")).to_have_count(0)
         assert errors == [], errors
         browser.close()

@@ -1,8 +1,10 @@
-// Start-up, the signed-in user, and the router (#/ for projects, #/p/<id> for one project).
+// Start-up, the signed-in user, and the router (#/ for projects, #/p/<id> for one project, #/p/<id>/product
+// for its optional Product 360° page).
 
 import { ApiError, del, get } from './api.js';
 import { h } from './dom.js';
 import { errorLine, showError } from './ui.js';
+import { renderProductPage } from './views/product.js';
 import { renderProject } from './views/project.js';
 import { renderProjects } from './views/projects.js';
 import { renderSignIn } from './views/signin.js';
@@ -41,8 +43,10 @@ function showSignIn(message) {
 function route() {
   if (!user) return;
   const hash = window.location.hash || '#/';
-  const match = hash.match(/^#\/p\/([^/?#]+)/);
-  if (match) {
+  const match = hash.match(/^#\/p\/([^/?#]+)(\/product)?/);
+  if (match && match[2]) {
+    mount((root) => renderProductPage(root, { projectId: decodeURIComponent(match[1]) }));
+  } else if (match) {
     mount((root) => renderProject(root, { projectId: decodeURIComponent(match[1]) }));
   } else {
     document.title = 'Projects · MomentLoop';

@@ -9,6 +9,11 @@ export function sentence(text) {
   return /^[a-z]+(\s|$)/.test(t) ? t[0].toUpperCase() + t.slice(1) : t;
 }
 
+/** Text with `code` in backticks (how server messages name a command) as text and <code> elements. */
+export function withCode(text) {
+  return String(text || '').split(/`([^`]+)`/).map((part, i) => (i % 2 ? h('code', { text: part }) : part)).filter(Boolean);
+}
+
 /** The one-line reason in bold, the hint beneath it: how every API error is shown. */
 export function errorLine(err, { compact = false } = {}) {
   const detail = sentence((err && (err.detail || err.message)) || 'Something went wrong.');
@@ -16,27 +21,110 @@ export function errorLine(err, { compact = false } = {}) {
   return h('div', { class: ['error-line', compact && 'error-line-compact'], role: 'alert' },
     icon('alert'),
     h('div', { class: 'error-text' },
-      h('p', { class: 'error-reason', text: detail }),
-      hint ? h('p', { class: 'error-hint', text: hint }) : null));
+      h('p', { class: 'error-reason' }, withCode(detail)),
+      hint ? h('p', { class: 'error-hint' }, withCode(hint)) : null));
 }
 
-/** A message that floats in the corner; errors stay until dismissed or replaced after a while. */
-export function toast(message, { kind = 'info', hint = '', timeout } = {}) {
+// Where the person last pointed or focused, so that a toast does not land on the control just used (the
+// button may be disabled or redrawn by the time the toast shows, so its place is kept, not the element).
+let touched = null;
+function remember(e) {
+  const el = e.target instanceof Element ? e.target.closest('button, a, input, select, textarea, label, [tabindex]') : null;
+  if (!el || el.closest('#toasts')) return;
+  const r = el.getBoundingClientRect();
+  touched = { left: r.left, right: r.right, top: r.top + window.scrollY, bottom: r.bottom + window.scrollY };
+}
+document.addEventListener('pointerdown', remember, true);
+document.addEventListener('focusin', remember, true);
+
+function avoided() {
+  const rects = [];
+  const active = document.activeElement;
+  if (active && active !== document.body && active.isConnected && !active.closest('#toasts')) {
+    const r = active.getBoundingClientRect();
+    if (r.width || r.height) rects.push(r);
+  }
+  if (touched) {
+    rects.push({ left: touched.left, right: touched.right, top: touched.top - window.scrollY, bottom: touched.bottom - window.scrollY });
+  }
+  return rects;
+}
+
+const overlap = (a, b) => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left))
+  * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+
+/** Put the toasts at the bottom, or at the top when the bottom would cover what the person is using. */
+function place(host) {
+  const covered = () => {
+    const r = host.getBoundingClientRect();
+    return avoided().reduce((sum, a) => sum + overlap(r, a), 0);
+  };
+  host.classList.remove('toasts-top');
+  const atBottom = covered();
+  if (!atBottom) return;
+  host.classList.add('toasts-top');
+  if (covered() >= atBottom) host.classList.remove('toasts-top');
+}
+
+/**
+ * A message that floats at the edge of the window, away from the control just used; errors stay longer.
+ * `action` ({label, onClick}) adds a button (Undo); `onClose(how)` is told how it went: 'action', 'dismissed',
+ * 'timeout' or 'replaced'. The time runs only while the pointer and focus are elsewhere.
+ */
+export function toast(message, { kind = 'info', hint = '', timeout, action, onClose } = {}) {
   const host = document.getElementById('toasts');
   if (!host) return () => {};
-  const close = () => {
+  let closed = false;
+  const close = (how = 'dismissed') => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(timer);
     el.classList.add('toast-leaving');
     setTimeout(() => el.remove(), 180);
+    if (onClose) onClose(how);
   };
+  const actionBtn = action ? h('button', { type: 'button', class: 'btn btn-small toast-action', text: action.label,
+    onclick: () => {
+      action.onClick();
+      close('action');
+    } }) : null;
   const el = h('div', { class: ['toast', `toast-${kind}`], role: kind === 'error' ? 'alert' : 'status' },
     icon(kind === 'error' ? 'alert' : 'check'),
     h('div', { class: 'toast-text' },
-      h('p', { class: 'toast-message', text: message }),
-      hint ? h('p', { class: 'toast-hint', text: hint }) : null),
-    h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Dismiss', onclick: close }, icon('x')));
+      h('p', { class: 'toast-message' }, withCode(message)),
+      hint ? h('p', { class: 'toast-hint' }, withCode(hint)) : null),
+    actionBtn,
+    h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Dismiss', onclick: () => close('dismissed') }, icon('x')));
+  el.close = close;
   host.append(el);
-  while (host.children.length > 3) host.firstElementChild.remove();
-  setTimeout(close, timeout ?? (kind === 'error' ? 12000 : 4000));
+  while (host.children.length > 3) {
+    const oldest = host.firstElementChild;
+    if (oldest.close) oldest.close('replaced');
+    oldest.remove();
+  }
+  place(host);
+  const wait = timeout ?? (kind === 'error' ? 12000 : 4000);
+  let timer = 0;
+  let left = wait;
+  let since = 0;
+  const run = () => {
+    since = Date.now();
+    timer = setTimeout(() => close('timeout'), left);
+  };
+  const hold = () => {
+    if (!timer) return;
+    clearTimeout(timer);
+    timer = 0;
+    left = Math.max(1500, left - (Date.now() - since));
+  };
+  const resume = () => {
+    if (!timer && !closed && !el.matches(':hover') && !el.contains(document.activeElement)) run();
+  };
+  el.addEventListener('pointerenter', hold);
+  el.addEventListener('pointerleave', resume);
+  el.addEventListener('focusin', hold);
+  el.addEventListener('focusout', () => setTimeout(resume, 0));
+  run();
   return close;
 }
 

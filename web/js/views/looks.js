@@ -1,4 +1,6 @@
 // Step 2: the looks side by side, each shown on one of the person's own photos; choosing one saves it.
+// The cards are toggle buttons: arrow keys only move focus between them (the project changes when a look
+// is chosen with Enter, Space or a click, never because focus passed over it).
 
 import { errorFrom, get, patch } from '../api.js';
 import { announce, h, icon, nextId } from '../dom.js';
@@ -9,7 +11,7 @@ export const lookTitle = (name) => PRETTY[name] || name.replace(/[_-]+/g, ' ').r
 
 export function renderLooks(section, state) {
   const pickerHost = h('div', { class: 'preview-photos' });
-  const grid = h('div', { class: 'look-grid', role: 'radiogroup', 'aria-label': 'Looks' });
+  const grid = h('div', { class: 'look-grid', role: 'group', 'aria-label': 'Looks' });
   const empty = h('p', { class: 'notice' }, icon('sparkle'), h('span', { text: 'Add a photo above and every look appears here, painted on your own picture.' }));
   section.body.append(empty, pickerHost, grid);
 
@@ -17,6 +19,7 @@ export function renderLooks(section, state) {
   let shownFor = null;
   let urls = new Map();
   const groupName = nextId('look');
+  let focusedLook = null; // the card in the tab order (roving tabindex)
 
   function updateStatus() {
     section.status.textContent = state.project.look ? lookTitle(state.project.look) : '';
@@ -73,38 +76,70 @@ export function renderLooks(section, state) {
   function drawCards() {
     const hasPhoto = Boolean(state.photoById(shownFor));
     empty.hidden = hasPhoto;
+    const hadFocus = grid.contains(document.activeElement);
     grid.replaceChildren(...state.looks.map((look) => card(look, hasPhoto)));
+    markSelected();
+    if (hadFocus) pickOf(focusedLook)?.focus();
   }
+
+  const cards = () => [...grid.querySelectorAll('.look-card')];
+  const cardFor = (name) => cards().find((c) => c.dataset.look === name) || null;
+  const pickOf = (name) => cardFor(name)?.querySelector('.look-pick') || null;
+
+  function setFocusable(name) {
+    focusedLook = name;
+    for (const c of cards()) c.querySelector('.look-pick').tabIndex = c.dataset.look === name ? 0 : -1;
+  }
+
+  grid.addEventListener('keydown', (e) => {
+    const all = cards();
+    const at = all.findIndex((c) => c.contains(e.target) && e.target.matches('.look-pick'));
+    if (at < 0) return;
+    const columns = Math.max(1, all.filter((c) => c.offsetTop === all[0].offsetTop).length);
+    const step = { ArrowLeft: -1, ArrowUp: -columns, ArrowRight: 1, ArrowDown: columns, Home: -at, End: all.length - 1 - at }[e.key];
+    if (step === undefined) return;
+    e.preventDefault();
+    const next = all[Math.max(0, Math.min(all.length - 1, at + step))].dataset.look;
+    setFocusable(next);
+    pickOf(next).focus();
+  });
 
   function card(look, hasPhoto) {
     const id = `${groupName}-${look.name}`;
-    const selected = state.project.look === look.name;
-    const input = h('input', {
-      type: 'radio', name: groupName, id, value: look.name, checked: selected, class: 'visually-hidden',
-      'aria-describedby': `${id}-desc`,
-      onchange: () => choose(look.name),
-    });
-    const media = h('div', { class: 'look-media' });
-    if (hasPhoto) {
-      media.classList.add('is-loading');
-      const img = h('img', { alt: `${lookTitle(look.name)} look on your photo`, decoding: 'async', draggable: 'false' });
-      img.addEventListener('load', () => media.classList.remove('is-loading'));
-      img.addEventListener('error', () => previewFailed(media, look.name));
-      img.src = previewUrl(look.name);
-      media.append(img);
-    } else {
-      media.append(h('span', { class: 'look-placeholder' }, icon('sparkle')));
-    }
-    return h('label', { class: ['look-card', selected && 'is-selected'], for: id },
-      input,
-      media,
-      h('span', { class: 'look-check', 'aria-hidden': 'true' }, icon('check')),
-      h('span', { class: 'look-text' },
-        h('span', { class: 'look-name', text: lookTitle(look.name) }),
-        h('span', { class: 'look-desc', id: `${id}-desc`, text: look.description })));
+    const media = h('span', { class: 'look-media' });
+    const el = h('div', { class: 'look-card', dataset: { look: look.name } });
+    if (hasPhoto) showPreview(el, media, look.name);
+    else media.append(h('span', { class: 'look-placeholder' }, icon('sparkle')));
+    const pick = h('button', {
+      type: 'button', class: 'look-pick', 'aria-pressed': 'false', tabindex: '-1',
+      'aria-labelledby': `${id}-name`, 'aria-describedby': `${id}-desc`,
+      onclick: () => {
+        setFocusable(look.name);
+        choose(look.name);
+      },
+      onfocus: () => setFocusable(look.name),
+    },
+    media,
+    h('span', { class: 'look-check', 'aria-hidden': 'true' }, icon('check')),
+    h('span', { class: 'look-text' },
+      h('span', { class: 'look-name', id: `${id}-name`, text: lookTitle(look.name) }),
+      h('span', { class: 'look-desc', id: `${id}-desc`, text: look.description })));
+    el.append(pick);
+    return el;
   }
 
-  async function previewFailed(media, look) {
+  function showPreview(cardEl, media, look, { retry = false } = {}) {
+    cardEl.querySelector('.look-retry')?.remove();
+    media.classList.remove('is-failed');
+    media.classList.add('is-loading');
+    const img = h('img', { alt: `${lookTitle(look)} look on your photo`, decoding: 'async', draggable: 'false' });
+    img.addEventListener('load', () => media.classList.remove('is-loading'));
+    img.addEventListener('error', () => previewFailed(cardEl, media, look));
+    img.src = retry ? `${previewUrl(look)}${previewUrl(look).includes('?') ? '&' : '?'}retry=${Date.now()}` : previewUrl(look);
+    media.replaceChildren(img);
+  }
+
+  async function previewFailed(cardEl, media, look) {
     media.classList.remove('is-loading');
     media.classList.add('is-failed');
     let reason = 'This preview could not be made.';
@@ -117,18 +152,12 @@ export function renderLooks(section, state) {
     } catch {
       reason = 'Cannot reach the MomentLoop server.';
     }
-    const retry = h('button', { type: 'button', class: 'btn btn-quiet btn-small', text: 'Retry' });
-    retry.addEventListener('click', (e) => {
-      e.preventDefault();
-      media.classList.remove('is-failed');
-      media.classList.add('is-loading');
-      const img = h('img', { alt: `${lookTitle(look)} look on your photo`, draggable: 'false' });
-      img.addEventListener('load', () => media.classList.remove('is-loading'));
-      img.addEventListener('error', () => previewFailed(media, look));
-      img.src = `${previewUrl(look)}${previewUrl(look).includes('?') ? '&' : '?'}retry=${Date.now()}`;
-      media.replaceChildren(img);
-    });
-    media.replaceChildren(h('span', { class: 'look-failed' }, icon('alert'), h('span', { text: reason }), retry));
+    media.replaceChildren(h('span', { class: 'look-failed' }, icon('alert'), h('span', { text: reason })));
+    // Beside the card's button, not in it: a button holds no other button.
+    cardEl.append(h('span', { class: 'look-retry' }, h('button', {
+      type: 'button', class: 'btn btn-secondary btn-small', text: 'Retry',
+      'aria-label': `Retry the ${lookTitle(look)} preview`, onclick: () => showPreview(cardEl, media, look, { retry: true }),
+    })));
   }
 
   async function choose(look) {
@@ -149,12 +178,13 @@ export function renderLooks(section, state) {
   }
 
   function markSelected() {
-    for (const cardEl of grid.querySelectorAll('.look-card')) {
-      const input = cardEl.querySelector('input');
-      const on = input.value === state.project.look;
-      input.checked = on;
+    for (const cardEl of cards()) {
+      const on = cardEl.dataset.look === state.project.look;
+      cardEl.querySelector('.look-pick').setAttribute('aria-pressed', String(on));
       cardEl.classList.toggle('is-selected', on);
     }
+    if (!cardFor(focusedLook)) focusedLook = state.project.look;
+    setFocusable(cardFor(focusedLook) ? focusedLook : cards()[0]?.dataset.look);
   }
 
   function sync() {

@@ -1,11 +1,14 @@
 // The photos as a grid in video order. Reorder by dragging, with the buttons on each tile, or with the
 // keyboard: arrows move between photos, Space picks one up, arrows move it, Space puts it down, Escape
-// puts it back.
+// puts it back. A removed photo leaves the grid at once and is removed from the server only when its Undo
+// toast goes (or when anything else is done with the project first), so a stray tap loses nothing.
 
 import { del, put } from '../api.js';
 import { announce, h, icon } from '../dom.js';
-import { emptyState, showError } from '../ui.js';
+import { emptyState, showError, toast } from '../ui.js';
 import { renderOrderSwitch } from './order.js';
+
+export const UNDO_SECONDS = 8;
 
 export function renderPhotoGrid(host, state) {
   const help = h('p', { class: 'field-help grid-help', id: 'grid-help' },
@@ -19,6 +22,7 @@ export function renderPhotoGrid(host, state) {
   let activeId = null; // the tile in the tab order (roving tabindex)
   let dragId = null;
   let saving = Promise.resolve();
+  const removing = new Map(); // id → {commit, close}: removed from the grid, Undo still offered
 
   const photo = (id) => state.photoById(id);
   const nameOf = (id) => photo(id)?.name || 'photo';
@@ -157,6 +161,7 @@ export function renderPhotoGrid(host, state) {
     const wanted = [...order];
     saving = saving.then(async () => {
       try {
+        await commitRemovals(); // the order names every photo the server holds
         const assets = await put(`${state.base}/assets/order`, { asset_ids: wanted });
         state.mediaChanged();
         const photos = Array.isArray(assets) ? assets.filter((a) => a.kind === 'photo') : [];
@@ -171,23 +176,95 @@ export function renderPhotoGrid(host, state) {
     return saving;
   }
 
-  async function remove(id) {
-    const name = nameOf(id);
+  function remove(id) {
+    const p = photo(id);
+    if (!p || removing.has(id)) return;
+    const name = p.name || 'photo';
     const i = order.indexOf(id);
-    try {
-      await del(`${state.base}/assets/${encodeURIComponent(id)}`);
-      state.mediaChanged();
-      activeId = order[i + 1] || order[i - 1] || null;
-      state.photos = state.photos.filter((p) => p.id !== id);
-      state.emit('assets');
-      announce(`Removed ${name}.`);
-      if (activeId) tileEl(activeId)?.focus();
-      await state.refreshAssets();
-      await state.refreshProject();
-    } catch (err) {
-      showError(err);
-    }
+    activeId = order[i + 1] || order[i - 1] || null;
+    const refocus = list.contains(document.activeElement);
+    state.photos = state.photos.filter((x) => x.id !== id);
+    let made = null; // the removal's request, once it is made
+    let undone = false;
+    const entry = {
+      commit: () => {
+        if (undone) return Promise.resolve();
+        if (!made) {
+          removing.delete(id);
+          made = (async () => {
+            try {
+              await del(`${state.base}/assets/${encodeURIComponent(id)}`);
+              state.mediaChanged();
+              await state.refreshAssets();
+              await state.refreshProject();
+            } catch (err) {
+              showError(err);
+              await state.refreshAssets().catch(() => {}); // back in the grid if the server kept it
+            }
+          })();
+        }
+        return made;
+      },
+      undo: () => {
+        if (made || undone) return;
+        undone = true;
+        removing.delete(id);
+        // The server never removed it: its place among the others is its own position.
+        state.photos = [...state.photos, p].sort((a, b) => a.position - b.position);
+        activeId = id;
+        state.emit('assets');
+        announce(`${name} is back, at position ${order.indexOf(id) + 1}.`);
+        tileEl(id)?.focus();
+      },
+      leave: () => {
+        if (made || undone) return;
+        made = Promise.resolve();
+        removing.delete(id);
+        fetch(`${state.base}/assets/${encodeURIComponent(id)}`, { method: 'DELETE', credentials: 'same-origin', keepalive: true });
+      },
+    };
+    removing.set(id, entry);
+    state.emit('assets');
+    if (refocus && activeId) tileEl(activeId)?.focus();
+    entry.close = toast(`Removed ${name}.`, {
+      timeout: UNDO_SECONDS * 1000,
+      action: { label: 'Undo', onClick: entry.undo },
+      onClose: (how) => { if (how !== 'action') entry.commit(); },
+    });
+    announce(`Removed ${name}. Undo is offered for ${UNDO_SECONDS} seconds.`);
   }
+
+  /** Make every removal still waiting for its Undo: before a change the server must see without them. */
+  function commitRemovals() {
+    const waiting = [...removing.values()];
+    for (const r of waiting) r.close('committed');
+    return Promise.all(waiting.map((r) => r.commit()));
+  }
+
+  // A photo waiting for its Undo stays out of the grid when the photos are read again (after an upload).
+  state.on('assets', () => {
+    if (!removing.size || !state.photos.some((p) => removing.has(p.id))) return;
+    state.photos = state.photos.filter((p) => !removing.has(p.id));
+    state.emit('assets');
+  });
+  // Anything else done with the project (make the storyboard, render, leave) first makes the removals, so
+  // that it never works from a photo the person took out.
+  const elsewhere = (e) => {
+    if (!removing.size) return;
+    const target = e.target instanceof Element ? e.target.closest('button, a[href], input, select, textarea, label') : null;
+    if (target && !target.closest('.photo-grid, #toasts')) commitRemovals();
+  };
+  // The tab closing or reloading: the request must outlive the page.
+  const leaving = () => {
+    for (const r of [...removing.values()]) r.leave();
+  };
+  document.addEventListener('click', elsewhere, true);
+  window.addEventListener('pagehide', leaving);
+  state.on('close', () => {
+    document.removeEventListener('click', elsewhere, true);
+    window.removeEventListener('pagehide', leaving);
+    commitRemovals();
+  });
 
   // ------------------------------------------------------------------ mouse drag and drop
   function onDragStart(e, id) {

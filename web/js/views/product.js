@@ -1,11 +1,14 @@
-// Product 360°: photos taken around a product, uploaded here as the project's capture (role `capture`:
-// their own limit, never scenes of the video) → a turning, transparent product shot
-// (POST /api/projects/{id}/product), followed live over SSE, shown in a <video>, and used in the video.
+// Product 360°, an optional page of its own (#/p/<id>/product): photos taken around a product, uploaded as
+// the project's capture (role `capture`: their own limit, never scenes of the video) → a turning product
+// shot with a transparent background (POST /api/projects/{id}/product), followed live over SSE, shown in a
+// <video>, and used in the video. What this server can make (GPU or the CPU preview) and how many photos
+// it needs come from GET /api/products/capabilities; the button stays off, saying why, until they are there.
 
 import { del, get, post, put, uploadFile } from '../api.js';
 import { announce, busy, formatBytes, h, icon, nextId } from '../dom.js';
+import { ProjectState } from '../state.js';
 import { JobStream } from '../stream.js';
-import { errorLine, progressBar, sentence, showError, toast } from '../ui.js';
+import { errorLine, progressBar, segmented, sentence, showError, stepSection, toast } from '../ui.js';
 
 const PHASES = {
   product: 'Starting',
@@ -17,10 +20,75 @@ const PHASES = {
   encode: 'Encoding with transparency',
 };
 const RUNNING = new Set(['queued', 'running']);
-const MAX_CAPTURES = 200;
 const PARALLEL_UPLOADS = 3;
+const FPS = 30; // the turntable's frame rate (the API's default): the turn lengths below are frames at it
+const TURNS = [[48, 'quick'], [120, ''], [240, 'slow and smooth']];
+const SIZES = [[360, 'Small'], [720, 'Medium'], [1080, 'Large']];
 
-export function renderProduct(section, state) {
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+export const productHref = (projectId) => `#/p/${encodeURIComponent(projectId)}/product`;
+
+/** The step bar's way to this page: optional, so it sits apart from the numbered steps. */
+export function productStepLink(state) {
+  const link = h('a', { class: 'stepnav-extra', href: productHref(state.projectId) },
+    icon('plus'), h('span', { text: 'Product 360°' }), h('span', { class: 'stepnav-tag', text: 'optional' }));
+  const update = () => link.classList.toggle('is-done', Boolean(state.project?.product));
+  state.on('project', update);
+  update();
+  return h('li', { class: 'stepnav-optional' }, link);
+}
+
+/** The page: the project's name to go back to, then the panel. */
+export function renderProductPage(root, { projectId }) {
+  const state = new ProjectState(projectId);
+  const page = h('div', { class: 'page page-product' });
+  root.append(page);
+  page.append(h('div', { class: 'project-loading', 'aria-busy': 'true' },
+    h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { text: 'Opening…' })));
+  let alive = true;
+  (async () => {
+    try {
+      const [project, assets, can] = await Promise.all([
+        get(state.base), get(`${state.base}/assets`), get('/api/products/capabilities'),
+      ]);
+      if (!alive) return;
+      state.project = project;
+      state.setAssets(assets);
+      const back = `#/p/${encodeURIComponent(projectId)}`;
+      const section = stepSection({ id: 'step-product', number: '', title: 'Photos and turntable' });
+      section.querySelector('.step-number').remove(); // a page of its own, not a numbered step
+      page.replaceChildren(
+        h('header', { class: 'project-head' },
+          h('a', { class: 'back-link', href: back }, icon('back'), h('span', { text: project.name })),
+          h('h1', { class: 'page-title', text: 'Product 360°' }),
+          h('p', { class: 'muted', text: 'Optional: a product turning once around, on a transparent background, '
+            + 'placed in your video on the beat like every other scene.' })),
+        section);
+      renderProduct(section, state, can);
+      document.title = `Product 360° · ${project.name} · MomentLoop`;
+    } catch (err) {
+      if (!alive) return;
+      page.replaceChildren(h('div', { class: 'card card-pad page-narrow' },
+        h('h1', { class: 'page-title', text: 'This page could not be opened' }),
+        errorLine(err),
+        h('a', { class: 'btn btn-secondary', href: '#/' }, icon('back'), h('span', { text: 'All projects' }))));
+    }
+  })();
+  return () => {
+    alive = false;
+    state.close();
+  };
+}
+
+/** What the server can make, in words. */
+function capabilityLine(can) {
+  return can.gpu
+    ? 'This server has a GPU: it trains a full-quality 3D model of the product, which takes a few minutes.'
+    : 'This server has no GPU, so it makes a quick preview: the product drawn from the points MomentLoop finds '
+      + 'in your photos, marked PREVIEW. A server with a GPU (or MomentLoop on Modal) makes the full-quality turn.';
+}
+
+export function renderProduct(section, state, can) {
   const picks = new Set();
   let captures = []; // the project's capture photos (AssetPublic, role 'capture'), in upload order
   const grid = h('ul', { class: 'product-picks', id: 'product-picks', 'aria-label': 'Photos around the product' });
@@ -36,23 +104,30 @@ export function renderProduct(section, state) {
   const uploadErrors = h('ul', { class: 'upload-list', id: 'capture-errors', 'aria-label': 'Photos not added' });
   const drop = h('div', { class: 'dropzone product-drop', id: 'capture-drop' },
     h('p', { class: 'dropzone-title', text: 'Drag the photos of the product here' }),
-    h('p', { class: 'dropzone-text muted', text: `Up to ${MAX_CAPTURES}; they are kept apart from the video's photos.` }),
+    h('p', { class: 'dropzone-text muted', text: `Up to ${can.max_photos}. They are kept apart from your video's photos.` }),
     addBtn, captureInput, uploadLine, uploadErrors);
   const photoGrid = h('ul', { class: 'product-picks', id: 'product-photo-picks', 'aria-label': "The video's photos" });
   const photoBox = h('details', { class: 'product-photos' },
-    h('summary', { text: "Or pick from the video's photos (step 1)" }), photoGrid);
+    h('summary', { text: "Or use some of your video's photos" }), photoGrid);
   const allBtn = h('button', { type: 'button', class: 'btn btn-quiet btn-small', id: 'product-all', text: 'Select all' });
-  const preview = h('input', { type: 'checkbox', id: 'product-preview' });
-  const frames = h('select', { class: 'input', id: 'product-frames' },
-    h('option', { value: '48', text: '48 frames (quick)' }),
-    h('option', { value: '120', text: '120 frames', selected: true }),
-    h('option', { value: '240', text: '240 frames (smooth)' }));
+  let quality = can.gpu ? 'full' : 'preview';
+  const qualityCtl = can.gpu ? segmented({
+    name: 'product-quality', legend: 'Quality', value: quality, onChange: (v) => { quality = v; },
+    options: [
+      { value: 'full', label: 'Full quality', hint: 'Trained on the GPU: a few minutes' },
+      { value: 'preview', label: 'Quick preview', hint: 'Drawn from the photos’ points: about a minute' },
+    ],
+  }) : null;
+  const turn = h('select', { class: 'input', id: 'product-turn' },
+    TURNS.map(([frames, note]) => h('option', {
+      value: String(frames), selected: frames === 120,
+      text: `${(frames / FPS).toFixed(frames % FPS ? 1 : 0)} s${note ? ` (${note})` : ''}`,
+    })));
   const size = h('select', { class: 'input', id: 'product-size' },
-    h('option', { value: '360', text: '360 px' }),
-    h('option', { value: '720', text: '720 px' }),
-    h('option', { value: '1080', text: '1080 px', selected: true }));
-  const startBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'product-button' },
+    SIZES.map(([px, word]) => h('option', { value: String(px), selected: px === 1080, text: `${word} (${px} px)` })));
+  const startBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'product-button', 'aria-describedby': 'product-ready' },
     icon('sparkle'), h('span', { text: 'Make turntable' }));
+  const ready = h('p', { class: 'product-ready', id: 'product-ready', 'aria-live': 'polite' });
   const bar = progressBar({ label: 'Turntable progress', size: 'thick' });
   bar.id = 'product-progress';
   const phase = h('p', { class: 'product-phase', id: 'product-phase', 'aria-live': 'polite' });
@@ -62,26 +137,38 @@ export function renderProduct(section, state) {
   const failure = h('div', { class: 'product-failure' });
   const result = h('div', { class: 'product-result' });
 
-  const previewId = preview.id;
   section.body.append(
-    h('p', { class: 'muted', text: 'Walk around the product and take 20 or more photos, each overlapping the last; '
-      + 'add them here (they never become scenes of the video) and MomentLoop turns them into a 360° shot with a '
-      + 'transparent background.' }),
+    h('div', { class: 'product-intro' },
+      h('p', { text: `Walk once around the product and take ${can.good_photos} or more photos from about the same `
+        + 'height, each overlapping the last, in even light. They never become scenes of the video.' }),
+      h('p', { class: ['notice', !can.gpu && 'notice-plain'], id: 'product-capability' }, icon(can.gpu ? 'sparkle' : 'alert'),
+        h('span', { text: capabilityLine(can) }))),
     drop,
-    h('div', { class: 'product-pick-head' }, h('strong', { text: 'Photos around the product' }), count, allBtn),
+    h('div', { class: 'product-pick-head' }, h('h3', { class: 'sub-title', text: 'Photos around the product' }), count, allBtn),
     grid, photoBox,
     h('div', { class: 'product-options', role: 'group', 'aria-label': 'Turntable options' },
-      h('label', { class: 'check', for: previewId }, preview, h('span', { text: 'Preview quality (fast, no GPU)' })),
-      h('div', { class: 'field field-inline' }, h('label', { class: 'field-label', for: frames.id, text: 'Frames per turn' }), frames),
-      h('div', { class: 'field field-inline' }, h('label', { class: 'field-label', for: size.id, text: 'Size' }), size),
-      startBtn),
+      qualityCtl,
+      h('div', { class: 'field' }, h('label', { class: 'field-label', for: turn.id, text: 'One turn takes' }), turn),
+      h('div', { class: 'field' }, h('label', { class: 'field-label', for: size.id, text: 'Size' }), size)),
+    h('div', { class: 'product-start' }, startBtn, ready),
     progressBox, failure, result);
 
   const showCount = () => {
     const n = captures.length;
-    count.textContent = `${n} photo${n === 1 ? '' : 's'} of the product · ${picks.size} chosen`;
+    const fromVideo = [...picks].filter((id) => !captures.some((c) => c.id === id)).length;
+    count.textContent = `${plural(n, 'photo')} · ${picks.size} chosen${fromVideo ? ` (${fromVideo} from the video's photos)` : ''}`;
     allBtn.textContent = captures.length && captures.every((c) => picks.has(c.id)) ? 'Select none' : 'Select all';
-    startBtn.disabled = picks.size < 3 || Boolean(current);
+    allBtn.hidden = captures.length === 0;
+    const short = can.min_photos - picks.size;
+    startBtn.disabled = short > 0 || Boolean(current);
+    ready.classList.toggle('is-short', short > 0);
+    if (current) ready.textContent = 'Making the turntable…';
+    else if (short > 0) {
+      ready.textContent = `Choose at least ${plural(can.min_photos, 'photo')} taken around the product: `
+        + `${short} more. Fewer cannot show it from every side.`;
+    } else if (picks.size < can.good_photos) {
+      ready.textContent = `${plural(picks.size, 'photo')} chosen. Ready; ${can.good_photos} or more make a smoother turn.`;
+    } else ready.textContent = `${plural(picks.size, 'photo')} chosen. Ready.`;
   };
 
   const pickItem = (p, { removable }) => {
@@ -117,6 +204,7 @@ export function renderProduct(section, state) {
     const have = new Set([...captures, ...state.photos].map((p) => p.id));
     for (const id of [...picks]) if (!have.has(id)) picks.delete(id);
     grid.replaceChildren(...captures.map((p) => pickItem(p, { removable: true })));
+    grid.hidden = captures.length === 0;
     photoGrid.replaceChildren(...state.photos.map((p) => pickItem(p, { removable: false })));
     photoBox.hidden = state.photos.length === 0;
     showCount();
@@ -173,13 +261,13 @@ export function renderProduct(section, state) {
       batch = { total: 0, ok: 0, failed: 0 };
       uploadErrors.replaceChildren();
     }
-    let slots = MAX_CAPTURES - captures.length - queue.length - running;
+    let slots = can.max_photos - captures.length - queue.length - running;
     for (const file of images) {
       batch.total += 1;
       if (slots <= 0) {
         batch.failed += 1;
         uploadErrors.append(h('li', { class: 'upload-row' }, errorLine({
-          detail: `${file.name}: not added, a capture takes at most ${MAX_CAPTURES} photos.`,
+          detail: `${file.name}: not added, a product takes at most ${can.max_photos} photos.`,
           hint: 'Remove some photos of the product first.' })));
         continue;
       }
@@ -274,7 +362,7 @@ export function renderProduct(section, state) {
     try {
       const job = await busy(startBtn, () => post(`${state.base}/product`, {
         asset_ids: [...captures, ...state.photos].filter((p) => picks.has(p.id)).map((p) => p.id),
-        preview: preview.checked, frames: Number(frames.value), size: Number(size.value),
+        preview: quality === 'preview', frames: Number(turn.value), fps: FPS, size: Number(size.value),
       }));
       follow(job);
     } catch (err) {
@@ -308,15 +396,18 @@ export function renderProduct(section, state) {
         use.disabled = false;
       }
     });
-    const quality = product.preview ? 'Preview quality (CPU point splats)' : 'Trained on a GPU';
+    const made = product.preview ? 'Quick preview (drawn from the photos’ points)' : 'Full quality (trained on a GPU)';
     result.replaceChildren(h('div', { class: 'product-card' },
       h('div', { class: 'product-stage' }, video),
       h('div', { class: 'product-side' },
-        h('p', { class: 'small', text: `${product.frames} frames, ${product.width}×${product.height}, ${product.duration.toFixed(1)} s a turn` }),
-        h('p', { class: 'muted small', text: `${quality} · ${formatBytes(product.size_bytes)}` }),
+        h('h3', { class: 'sub-title', text: 'Your turntable' }),
+        h('p', { class: 'small', text: `One turn in ${product.duration.toFixed(1)} s, ${product.width}×${product.height} px` }),
+        h('p', { class: 'muted small', text: `${made} · ${formatBytes(product.size_bytes)}` }),
         h('label', { class: 'check', for: use.id }, use, h('span', { text: 'Use in video' })),
         h('a', { class: 'btn btn-secondary btn-small', href: `${product.video_url}?download=1`, download: '' },
-          icon('download'), h('span', { text: 'Download WebM' })))));
+          icon('download'), h('span', { text: 'Download WebM' })),
+        h('a', { class: 'btn btn-quiet btn-small', href: `#/p/${encodeURIComponent(state.projectId)}` },
+          icon('back'), h('span', { text: 'Back to the project' })))));
   };
 
   state.on('assets', drawPicks);

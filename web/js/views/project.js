@@ -6,7 +6,7 @@ import { ProjectState } from '../state.js';
 import { confirmDialog, errorLine, segmented, showError, stepSection, toast } from '../ui.js';
 import { renderLooks } from './looks.js';
 import { renderMedia } from './media.js';
-import { renderProduct } from './product.js';
+import { productStepLink } from './product.js';
 import { ASPECTS, parseDuration } from './projects.js';
 import { renderRender } from './render.js';
 import { renderStoryboard } from './storyboard.js';
@@ -60,12 +60,10 @@ function build(page, state) {
   const media = stepSection({ id: 'step-photos', number: 1, title: 'Photos and music', subtitle: 'Add 5 to 40 photos and, if you like, a song.' });
   const look = stepSection({ id: 'step-look', number: 2, title: 'Look', subtitle: 'Pick how your photos are painted.' });
   const story = stepSection({ id: 'step-storyboard', number: 3, title: 'Storyboard', subtitle: 'Scenes cut on the beat. Change any of them.' });
-  const product = stepSection({ id: 'step-product', number: '+', title: 'Product 360°', subtitle: 'Optional: a turning product shot with a transparent background.' });
   const render = stepSection({ id: 'step-render', number: 4, title: 'Render', subtitle: 'Watch every scene come to life, then play and download.' });
 
-  page.append(header(state), stepNav(state), media, product, look, story, render);
+  page.append(header(state), stepNav(state), media, look, story, render);
   renderMedia(media, state);
-  renderProduct(product, state);
   renderLooks(look, state);
   renderStoryboard(story, state);
   renderRender(render, state);
@@ -186,7 +184,7 @@ function stepNav(state) {
       target.querySelector('h2')?.focus({ preventScroll: true });
     }, dataset: { label } }, h('span', { class: 'stepnav-num', text: String(i + 1) }), h('span', { text: label }),
     h('span', { class: 'visually-hidden stepnav-state' }))));
-  const nav = h('nav', { class: 'stepnav', 'aria-label': 'Steps' }, h('ol', {}, links));
+  const nav = h('nav', { class: 'stepnav', 'aria-label': 'Steps' }, h('ol', {}, links, productStepLink(state)));
   // Each step's state is the project's: 'todo', 'done', or 'stale' (made, but for photos or settings
   // that have changed since). A look is only chosen for something once there are photos to paint.
   const WORDS = { done: 'done', stale: 'out of date', todo: 'to do' };

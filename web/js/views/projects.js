@@ -3,6 +3,7 @@
 import { del, get, post } from '../api.js';
 import { busy, h, icon, formatWhen } from '../dom.js';
 import { confirmDialog, emptyState, errorLine, field, segmented, showError, toast } from '../ui.js';
+import { lookTitle } from './looks.js';
 
 export const ASPECTS = [
   { value: '9:16', label: 'Vertical 9:16', hint: 'Reels, TikTok, Shorts' },
@@ -111,13 +112,19 @@ function projectCard(p, reload) {
     }
   });
   const photos = p.photo_count === 1 ? '1 photo' : `${p.photo_count ?? 0} photos`;
+  const shape = `shape-${String(p.aspect).replace(':', 'x')}`;
+  // The first photo, in the video's shape; a project without photos shows its shape as an outline.
+  const cover = p.cover_url
+    ? h('span', { class: ['project-cover', shape], 'aria-hidden': 'true' },
+      h('img', { class: 'project-thumb', src: p.cover_url, alt: '', loading: 'lazy', decoding: 'async' }))
+    : h('span', { class: ['project-shape', shape], 'aria-hidden': 'true' });
   return h('article', { class: 'project-card' },
-    h('span', { class: ['project-shape', `shape-${String(p.aspect).replace(':', 'x')}`], 'aria-hidden': 'true' }),
+    cover,
     h('div', { class: 'project-info' },
       h('h3', { class: 'project-name' }, h('a', { href: open, class: 'stretched', text: p.name })),
       h('p', { class: 'project-meta' },
         h('span', { text: photos }),
-        h('span', { text: p.look }),
+        h('span', { text: `${lookTitle(p.look)} look` }),
         h('span', { text: p.aspect }),
         p.music ? h('span', {}, icon('music'), ' ', p.music.name) : null),
       h('p', { class: 'project-when', text: `Edited ${formatWhen(p.updated_at)}` })),
