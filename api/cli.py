@@ -235,8 +235,8 @@ def _make(args: argparse.Namespace, paths: list[Path]) -> int:
         raise OptionError(f"unknown style {args.style!r} (choose from: {', '.join(looks)})")
     if args.output.suffix.lower() != ".mp4":
         raise OptionError(f"the output must be an .mp4 file, got {args.output.name}")
-    from functions.providers_common.keys import check_providers, executor_limits
-    from functions.providers_common.ledger import JobLedger
+    from functions.pipeline.cost.ledger import JobLedger
+    from functions.pipeline.preflight import check_providers, executor_limits
 
     given: dict[str, Any] = {**({"data_dir": args.data_dir} if args.data_dir else {}), **_provider_overrides(args)}
     settings = Settings(**given)
@@ -285,8 +285,8 @@ def _make(args: argparse.Namespace, paths: list[Path]) -> int:
 
 def _dry_run(*, args: argparse.Namespace, request: object, settings: object, store: object, jobs: object,
              executor: object) -> int:
-    from functions.providers_common.dry_run import dry_run
-    from shared.cost import usd
+    from functions.pipeline.cost.dry_run import dry_run
+    from functions.pipeline.cost.ledger import usd
 
     report = dry_run(request=request, settings=settings, store=store, jobs=jobs, executor=executor)  # type: ignore[arg-type]
     plan = report.plan

@@ -32,6 +32,7 @@ from api.product_job import ModalProductBackend, ProductJobParams, ProductProgre
 from api.settings import ServerSettings
 from api.storyboard import basis, carry_over, fingerprint, plan_digest, stale_reasons
 from functions.pipeline.backends import ScaleSettings, make_executor
+from functions.pipeline.preflight import executor_limits
 from functions.pipeline.runner import (
     JobStoppedError,
     MakeResult,
@@ -42,7 +43,6 @@ from functions.pipeline.runner import (
     StopFlag,
     VideoOptions,
 )
-from functions.providers_common.keys import executor_limits
 from shared.errors import MomentLoopError
 from shared.jobs import UNFINISHED, JobLease, LeaseLostError, ListableJobStore
 from shared.models import PhotoSource, ProductResult, ScenePlan
@@ -337,7 +337,7 @@ class JobRunner:
             self._run_product(job_id=job_id, params=ProductJobParams.model_validate(job.params), slot=slot)
             return
         params = ProjectJobParams.model_validate(job.params)
-        from functions.providers_common.ledger import JobLedger
+        from functions.pipeline.cost.ledger import JobLedger
 
         # The executor MOMENTLOOP_EXECUTOR names, tuned like `momentloop make`'s (cloud stages by their limits).
         workers, limits = executor_limits(self.settings)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from api.schemas import CarriedPublic, PlanPublic, ScenePublic, SceneUpdate, StalePublic, StaleWhat, WaveformPublic
 from functions.clips.providers.video_models import ALIASES, DEFAULT_MODEL, KLING, SEEDANCE, SORA, VEO
 from functions.plan.prompts import restyle_plan, style_sentence
-from shared.fallback import parse_chain
 from shared.models import Scene, ScenePlan, Transition
 from shared.projects import (
     AssetRecord,
@@ -31,6 +30,7 @@ from shared.projects import (
     ProjectRecord,
     SceneEdit,
 )
+from shared.providers.fallback import parse_chain
 
 _EPS = 1e-6
 

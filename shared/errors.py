@@ -17,6 +17,22 @@ class MomentLoopError(Exception):
         return str(self)
 
 
+class PicklesWhole(Exception):
+    """Base (beside MomentLoopError) of errors whose constructors take keyword-only arguments, which pickling
+    cannot replay: they are rebuilt from their message and attributes instead, so one raised in a Modal
+    container arrives whole in the pipeline's process."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (restore_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def restore_error(cls: type[BaseException], args: tuple[object, ...], state: dict[str, object]) -> BaseException:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
+
 class InputError(MomentLoopError):
     """The user's input cannot be used (exit code 2 in the CLI, a 4xx over HTTP)."""
 

@@ -56,7 +56,7 @@ from shared.settings import Settings
 from shared.store import ArtifactStore
 
 if TYPE_CHECKING:
-    from functions.providers_common.ledger import JobLedger
+    from functions.pipeline.cost.ledger import JobLedger
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from shared.provider_settings import KEY_VARIABLES
+from shared.providers.keys import KEY_VARIABLES
 from shared.settings import get_settings
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from shared.cloud.gemini_sdk import retry_delay
-from shared.cloud.imports import import_modules
-from shared.provider_errors import ProviderRefusedError, ProviderTransientError
-from shared.provider_settings import MissingKeyError, redact
-from shared.retry import RetryPolicy, parse_retry_after, should_retry
+from shared.providers.errors import ProviderRefusedError, ProviderTransientError
+from shared.providers.keys import MissingKeyError, redact
+from shared.providers.retry import RetryPolicy, parse_retry_after, should_retry
+from shared.providers.sdk.gemini import retry_delay
+from shared.providers.sdk.imports import import_modules
 
 
 def test_retry_after_in_seconds_milliseconds_and_as_a_date() -> None:
@@ -132,7 +132,7 @@ def test_a_provider_chain_imports_its_sdks_whole_when_it_is_built() -> None:
 
 def test_a_missing_sdk_fails_its_link_with_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     from functions.style.providers import get_provider
-    from shared.cloud.imports import MissingSDKError, import_sdk
+    from shared.providers.sdk.imports import MissingSDKError, import_sdk
 
     monkeypatch.setitem(sys.modules, "google.genai", None)  # what `import google.genai` meets when not installed
     chain = get_provider("gemini,local")  # building the chain does not fail

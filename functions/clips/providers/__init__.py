@@ -10,10 +10,10 @@ from functions.clips.providers.base import ClipProvider
 from functions.clips.providers.fallback import FallbackClipProvider, link_estimate
 from functions.clips.providers.local import LocalClipProvider
 from functions.clips.providers.video_models import ALIASES
-from shared.cost import ItemEstimate
 from shared.errors import OptionError
-from shared.fallback import parse_chain
 from shared.models import ClipRequest
+from shared.providers.fallback import parse_chain
+from shared.providers.prices import ItemEstimate
 
 
 def _replicate(model: str | None = None) -> ClipProvider:

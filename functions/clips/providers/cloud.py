@@ -10,15 +10,15 @@ from pathlib import Path
 
 from functions.clips.providers.first_frame import frame_for_model, jpeg
 from functions.clips.providers.video_models import DEFAULT_MODEL, MATCH_IMAGE, MODELS, ratio_value
-from shared.cloud.imports import preload_sdk
-from shared.concurrency import provider_slot
-from shared.downloads import check_video
 from shared.errors import OptionError
-from shared.fallback import Usage
 from shared.media.images import load_bgr
 from shared.models import ClipRequest
 from shared.progress import Reporter
-from shared.provider_errors import ProviderError, ProviderInputError, ProviderOutputError
+from shared.providers.concurrency import provider_slot
+from shared.providers.downloads import check_video
+from shared.providers.errors import ProviderError, ProviderInputError, ProviderOutputError
+from shared.providers.fallback import Usage
+from shared.providers.sdk.imports import preload_sdk
 from shared.settings import Settings, get_settings
 from shared.store import ArtifactStore
 
@@ -55,7 +55,7 @@ class CloudClipProvider:
         self.spec = spec
         self.name = f"{self.vendor}:{spec.model}"
         self.usage: Usage | None = None
-        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/cloud/imports.py
+        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/providers/sdk/imports.py
 
     def seconds_for(self, *, request: ClipRequest, settings: Settings | None = None) -> float:
         s = settings or get_settings()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from functions.clips.providers.base import ClipProvider
-from shared.cost import ItemEstimate
-from shared.fallback import Usage, run_chain
 from shared.models import ClipRequest
 from shared.progress import Reporter
+from shared.providers.fallback import Usage, run_chain
+from shared.providers.prices import ItemEstimate
 from shared.store import ArtifactStore
 
 

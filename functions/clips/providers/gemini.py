@@ -9,8 +9,8 @@ from typing import Any
 
 from functions.clips.providers.cloud import NEGATIVE_PROMPT, CloudClipProvider, Generation
 from shared.progress import Reporter
-from shared.provider_errors import ProviderError, ProviderOutputError, ProviderRefusedError
-from shared.retry import RetryPolicy, call_with_retry
+from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.retry import RetryPolicy, call_with_retry
 from shared.settings import Settings
 
 
@@ -18,12 +18,12 @@ class GeminiClipProvider(CloudClipProvider):
     vendor = "gemini"
 
     def _client(self) -> Any:
-        from shared.cloud.gemini_sdk import gemini_client
+        from shared.providers.sdk.gemini import gemini_client
 
         return gemini_client(chosen_for="clips")
 
     def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.cloud.gemini_sdk import translate_gemini_error
+        from shared.providers.sdk.gemini import translate_gemini_error
 
         return translate_gemini_error(exc, provider=self.name)
 

@@ -21,10 +21,10 @@ from functions.clips.encode import encode_frames, final_codec, intermediate_code
 from functions.clips.framing import CanvasLayout, fill_share, layout_canvas, render_canvas
 from functions.clips.providers.base import ClipParts
 from functions.clips.yuv import Planes, bgr_to_planes
-from shared.cost import FREE, Price
 from shared.media.images import load_bgr
 from shared.models import ClipRequest
 from shared.progress import Reporter, silent
+from shared.providers.prices import FREE, Price
 from shared.settings import get_settings
 from shared.store import ArtifactStore
 

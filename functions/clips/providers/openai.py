@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from functions.clips.providers.cloud import CloudClipProvider, Generation
-from shared.cloud.http_errors import looks_like_refusal
 from shared.progress import Reporter
-from shared.provider_errors import ProviderError, ProviderRefusedError
-from shared.retry import RetryPolicy, call_with_retry
+from shared.providers.errors import ProviderError, ProviderRefusedError
+from shared.providers.retry import RetryPolicy, call_with_retry
+from shared.providers.sdk.http_errors import looks_like_refusal
 from shared.settings import Settings
 
 
@@ -19,12 +19,12 @@ class OpenAIClipProvider(CloudClipProvider):
     vendor = "openai"
 
     def _client(self) -> Any:
-        from shared.cloud.openai_sdk import openai_client
+        from shared.providers.sdk.openai import openai_client
 
         return openai_client(chosen_for="clips")
 
     def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.cloud.openai_sdk import translate_openai_error
+        from shared.providers.sdk.openai import translate_openai_error
 
         return translate_openai_error(exc, provider=self.name)
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from functions.clips.providers.cloud import NEGATIVE_PROMPT, CloudClipProvider, Generation
 from functions.clips.providers.video_models import KLING
-from shared.downloads import download
 from shared.progress import Reporter
-from shared.provider_errors import ProviderError
-from shared.retry import RetryPolicy, call_with_retry
+from shared.providers.downloads import download
+from shared.providers.errors import ProviderError
+from shared.providers.retry import RetryPolicy, call_with_retry
 from shared.settings import Settings
 
 
@@ -20,12 +20,12 @@ class ReplicateClipProvider(CloudClipProvider):
     vendor = "replicate"
 
     def _client(self) -> Any:
-        from shared.cloud.replicate_sdk import replicate_client
+        from shared.providers.sdk.replicate import replicate_client
 
         return replicate_client(chosen_for="clips")
 
     def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.cloud.replicate_sdk import translate_replicate_error
+        from shared.providers.sdk.replicate import translate_replicate_error
 
         return translate_replicate_error(exc, provider=self.name)
 
@@ -38,7 +38,7 @@ class ReplicateClipProvider(CloudClipProvider):
                 "aspect_ratio": job.aspect, "fps": self.spec.fps, "camera_fixed": False, "seed": job.seed % (1 << 31)}
 
     def _generate(self, *, client: Any, job: Generation, dest: Path, settings: Settings, report: Reporter) -> None:
-        from shared.cloud.replicate_sdk import output_url, run_prediction
+        from shared.providers.sdk.replicate import output_url, run_prediction
 
         def on_poll(status: str, progress: float | None) -> None:
             pct = 5 + 80 * progress if progress is not None else 10

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.cost import Price
 from shared.models import Frozen
+from shared.providers.prices import Price
 
 MATCH_IMAGE = "match_image"
 """The output takes the first frame's shape (any ratio the model accepts)."""

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from functions.music.providers.base import GeneratedMusic, MusicProvider
 from functions.music.providers.fallback import FallbackMusicProvider, link_estimate
 from functions.music.providers.local import LocalMusicProvider
-from shared.cost import ItemEstimate
 from shared.errors import OptionError
-from shared.fallback import parse_chain
+from shared.providers.fallback import parse_chain
+from shared.providers.prices import ItemEstimate
 
 
 def _replicate(model: str | None = None) -> MusicProvider:

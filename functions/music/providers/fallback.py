@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from functions.music.providers.base import GeneratedMusic, MusicProvider
-from shared.cost import ItemEstimate
-from shared.fallback import run_chain
+from shared.providers.fallback import run_chain
+from shared.providers.prices import ItemEstimate
 
 
 class FallbackMusicProvider:

@@ -7,7 +7,7 @@ from pathlib import Path
 from functions.music.grid import BeatGrid, plan_grid
 from functions.music.providers.base import GeneratedMusic
 from functions.music.synth import musical_key, pick_mood, render, rendered_seconds, write_wav
-from shared.cost import FREE, Price
+from shared.providers.prices import FREE, Price
 
 
 def _described(*, grid: BeatGrid, seed: int, mood: str) -> GeneratedMusic:

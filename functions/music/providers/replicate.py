@@ -11,14 +11,14 @@ from typing import Any
 from functions.music.providers.base import GeneratedMusic
 from functions.music.synth import pick_mood
 from functions.music.user_track import convert_user_track
-from shared.cloud.imports import preload_sdk
-from shared.concurrency import provider_slot
-from shared.cost import Price
-from shared.downloads import check_audio, download
 from shared.errors import MusicError, OptionError
-from shared.fallback import Usage
-from shared.provider_errors import ProviderInputError, ProviderOutputError
-from shared.retry import RetryPolicy, call_with_retry
+from shared.providers.concurrency import provider_slot
+from shared.providers.downloads import check_audio, download
+from shared.providers.errors import ProviderInputError, ProviderOutputError
+from shared.providers.fallback import Usage
+from shared.providers.prices import Price
+from shared.providers.retry import RetryPolicy, call_with_retry
+from shared.providers.sdk.imports import preload_sdk
 from shared.settings import get_settings
 
 MUSICGEN = "meta/musicgen:671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
@@ -48,7 +48,7 @@ class ReplicateMusicProvider:
             raise OptionError("meta/musicgen is a community model: give its version, e.g. " + MUSICGEN)
         self.name = f"replicate:{self.model.split(':')[0]}"
         self.usage: Usage | None = None
-        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/cloud/imports.py
+        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/providers/sdk/imports.py
 
     def seconds_for(self, *, duration: float) -> int:
         return math.ceil(duration + MARGIN_SECONDS)
@@ -60,7 +60,7 @@ class ReplicateMusicProvider:
         return None  # only the generated file can say how long it is; its beats come from analysis
 
     def generate(self, *, duration: float, seed: int, mood: str, path: Path) -> GeneratedMusic:
-        from shared.cloud.replicate_sdk import output_url, replicate_client, run_prediction
+        from shared.providers.sdk.replicate import output_url, replicate_client, run_prediction
 
         settings = get_settings()
         seconds = self.seconds_for(duration=duration)

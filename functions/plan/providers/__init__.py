@@ -8,10 +8,10 @@ from collections.abc import Callable
 from functions.plan.providers.base import PlanProvider
 from functions.plan.providers.fallback import FallbackPlanProvider, link_estimate
 from functions.plan.providers.local import LocalPlanProvider
-from shared.cost import ItemEstimate
 from shared.errors import OptionError
-from shared.fallback import parse_chain
 from shared.models import PlanRequest
+from shared.providers.fallback import parse_chain
+from shared.providers.prices import ItemEstimate
 
 
 def _gemini(model: str | None = None) -> PlanProvider:

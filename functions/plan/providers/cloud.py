@@ -21,13 +21,13 @@ from functions.plan.providers.proposal import (
     parse_proposal,
     photo_id,
 )
-from shared.cloud.imports import preload_sdk
-from shared.concurrency import provider_slot
-from shared.cost import Price
 from shared.media.images import load_bgr
 from shared.models import PlanRequest, ProviderAttempt, ScenePlan
-from shared.provider_errors import ProviderError, ProviderOutputError
-from shared.retry import RetryPolicy, call_with_retry
+from shared.providers.concurrency import provider_slot
+from shared.providers.errors import ProviderError, ProviderOutputError
+from shared.providers.prices import Price
+from shared.providers.retry import RetryPolicy, call_with_retry
+from shared.providers.sdk.imports import preload_sdk
 from shared.settings import get_settings
 from shared.store import ArtifactStore
 
@@ -77,7 +77,7 @@ class CloudPlanProvider:
     def __init__(self, model: str | None = None) -> None:
         self.model = model or self.default_model
         self.name = f"{self.vendor}:{self.model}"
-        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/cloud/imports.py
+        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/providers/sdk/imports.py
 
     def estimate_usd(self, *, request: PlanRequest) -> float:
         tokens_in, tokens_out = estimate_tokens(photos=len(request.photos), most=max(1, len(request.photos)))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functions.plan.providers.base import PlanProvider
-from shared.cost import ItemEstimate
-from shared.fallback import run_chain
 from shared.models import PlanRequest, ScenePlan
+from shared.providers.fallback import run_chain
+from shared.providers.prices import ItemEstimate
 from shared.store import ArtifactStore
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from functions.plan.providers.cloud import Answer, CloudPlanProvider, Thumbnail, repair_text
 from functions.plan.providers.proposal import PlanProposal
-from shared.cost import Price
-from shared.provider_errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.prices import Price
 
 
 class GeminiPlanProvider(CloudPlanProvider):
@@ -17,12 +17,12 @@ class GeminiPlanProvider(CloudPlanProvider):
                   source="Gemini API pricing for gemini-2.5-flash, text and image input (2025)")
 
     def _client(self) -> Any:
-        from shared.cloud.gemini_sdk import gemini_client
+        from shared.providers.sdk.gemini import gemini_client
 
         return gemini_client(chosen_for="plan")
 
     def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.cloud.gemini_sdk import translate_gemini_error
+        from shared.providers.sdk.gemini import translate_gemini_error
 
         return translate_gemini_error(exc, provider=self.name)
 
@@ -30,7 +30,7 @@ class GeminiPlanProvider(CloudPlanProvider):
              seed: int) -> Answer:
         from google.genai import types
 
-        from shared.cloud.gemini_sdk import response_json_schema
+        from shared.providers.sdk.gemini import response_json_schema
 
         parts: list[Any] = [types.Part.from_text(text=instructions)]
         for t in thumbs:

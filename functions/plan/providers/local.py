@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from functions.plan.planner import plan_locally
-from shared.cost import FREE, Price
 from shared.models import PlanRequest, ScenePlan
+from shared.providers.prices import FREE, Price
 from shared.store import ArtifactStore
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from functions.plan.providers.cloud import Answer, CloudPlanProvider, Thumbnail, repair_text
 from functions.plan.providers.proposal import PlanProposal
-from shared.cost import Price
-from shared.provider_errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.prices import Price
 
 SYSTEM = "You are a film editor who plans short, beat-synced videos from people's photos. You answer in JSON only."
 
@@ -28,12 +28,12 @@ class OpenAIPlanProvider(CloudPlanProvider):
                   source="OpenAI pricing for gpt-4o (2025); thumbnails sent at detail=low (85 tokens)")
 
     def _client(self) -> Any:
-        from shared.cloud.openai_sdk import openai_client
+        from shared.providers.sdk.openai import openai_client
 
         return openai_client(chosen_for="plan")
 
     def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.cloud.openai_sdk import translate_openai_error
+        from shared.providers.sdk.openai import translate_openai_error
 
         return translate_openai_error(exc, provider=self.name)
 

@@ -38,7 +38,7 @@ from shared.models import (
     ScenePlan,
     Transition,
 )
-from shared.provider_errors import ProviderOutputError
+from shared.providers.errors import ProviderOutputError
 
 EMPHASIS_WEIGHT = {"short": 0.7, "normal": 1.0, "long": 1.4}
 MAX_PROMPT_CHARS = 400

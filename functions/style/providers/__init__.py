@@ -8,9 +8,9 @@ from collections.abc import Callable
 from functions.style.providers.base import StyleProvider
 from functions.style.providers.fallback import FallbackStyleProvider, link_estimate
 from functions.style.providers.local import LocalStyleProvider
-from shared.cost import ItemEstimate
 from shared.errors import OptionError
-from shared.fallback import parse_chain
+from shared.providers.fallback import parse_chain
+from shared.providers.prices import ItemEstimate
 
 
 def _gemini(model: str | None = None) -> StyleProvider:

@@ -10,13 +10,13 @@ import numpy as np
 
 from functions.style.providers.canvas import Canvas, back_from_canvas, nearest_ratio, place_on_canvas, plan_canvas
 from functions.style.providers.prompts import look_prompt
-from shared.cloud.imports import preload_sdk
-from shared.concurrency import provider_slot
-from shared.cost import Price
-from shared.downloads import decode_image
-from shared.fallback import Usage
-from shared.provider_errors import ProviderError
-from shared.retry import RetryPolicy, call_with_retry
+from shared.providers.concurrency import provider_slot
+from shared.providers.downloads import decode_image
+from shared.providers.errors import ProviderError
+from shared.providers.fallback import Usage
+from shared.providers.prices import Price
+from shared.providers.retry import RetryPolicy, call_with_retry
+from shared.providers.sdk.imports import preload_sdk
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class CloudStyleProvider:
         self.model = model or self.default_model
         self.name = f"{self.vendor}:{self.model}"
         self.usage: Usage | None = None
-        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/cloud/imports.py
+        preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/providers/sdk/imports.py
 
     def canvas_for(self, *, width: int, height: int) -> Canvas:
         ratio = nearest_ratio(width=width, height=height, ratios=self.ratios)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from functions.style.providers.base import StyleProvider
-from shared.cost import ItemEstimate
-from shared.fallback import Usage, run_chain
+from shared.providers.fallback import Usage, run_chain
+from shared.providers.prices import ItemEstimate
 
 
 class FallbackStyleProvider:

@@ -9,8 +9,8 @@ import numpy as np
 
 from functions.style.providers.canvas import Canvas, encode_jpeg
 from functions.style.providers.cloud import CloudStyleProvider
-from shared.cost import Price
-from shared.provider_errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.prices import Price
 
 REFUSAL_REASONS = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST", "SPII",
                    "RECITATION", "IMAGE_RECITATION", "OTHER", "IMAGE_OTHER"}
@@ -23,12 +23,12 @@ class GeminiStyleProvider(CloudStyleProvider):
     price = Price(per_call=0.039, source="Gemini API pricing: 1290 output tokens per image at $30/M (2025)")
 
     def _client(self) -> Any:
-        from shared.cloud.gemini_sdk import gemini_client
+        from shared.providers.sdk.gemini import gemini_client
 
         return gemini_client(chosen_for="style")
 
     def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.cloud.gemini_sdk import translate_gemini_error
+        from shared.providers.sdk.gemini import translate_gemini_error
 
         return translate_gemini_error(exc, provider=self.name)
 

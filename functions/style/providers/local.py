@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from functions.style.looks import get_look
-from shared.cost import FREE, Price
+from shared.providers.prices import FREE, Price
 
 
 class LocalStyleProvider:

@@ -10,8 +10,8 @@ import numpy as np
 
 from functions.style.providers.canvas import Canvas, encode_png
 from functions.style.providers.cloud import CloudStyleProvider
-from shared.cost import Price
-from shared.provider_errors import ProviderError, ProviderOutputError
+from shared.providers.errors import ProviderError, ProviderOutputError
+from shared.providers.prices import Price
 
 SIZES = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
 QUALITY = "medium"
@@ -31,12 +31,12 @@ class OpenAIStyleProvider(CloudStyleProvider):
         return (self.square_price if canvas.ratio == "1:1" else self.price).cost(calls=1)
 
     def _client(self) -> Any:
-        from shared.cloud.openai_sdk import openai_client
+        from shared.providers.sdk.openai import openai_client
 
         return openai_client(chosen_for="style")
 
     def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.cloud.openai_sdk import translate_openai_error
+        from shared.providers.sdk.openai import translate_openai_error
 
         return translate_openai_error(exc, provider=self.name)
 

@@ -12,10 +12,10 @@ import numpy as np
 
 from functions.style.providers.canvas import Canvas, encode_jpeg
 from functions.style.providers.cloud import CloudStyleProvider
-from shared.cost import Price
-from shared.downloads import download
-from shared.provider_errors import ProviderError
-from shared.retry import RetryPolicy, call_with_retry
+from shared.providers.downloads import download
+from shared.providers.errors import ProviderError
+from shared.providers.prices import Price
+from shared.providers.retry import RetryPolicy, call_with_retry
 from shared.settings import get_settings
 
 
@@ -29,17 +29,17 @@ class ReplicateStyleProvider(CloudStyleProvider):
     price = Price(per_call=0.04, source="Replicate pricing for flux-kontext-pro, per output image (2025)")
 
     def _client(self) -> Any:
-        from shared.cloud.replicate_sdk import replicate_client
+        from shared.providers.sdk.replicate import replicate_client
 
         return replicate_client(chosen_for="style")
 
     def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.cloud.replicate_sdk import translate_replicate_error
+        from shared.providers.sdk.replicate import translate_replicate_error
 
         return translate_replicate_error(exc, provider=self.name)
 
     def _edit(self, *, client: Any, picture: np.ndarray, canvas: Canvas, prompt: str, seed: int) -> bytes:
-        from shared.cloud.replicate_sdk import output_url, run_prediction
+        from shared.providers.sdk.replicate import output_url, run_prediction
 
         settings = get_settings()
         data_uri = "data:image/jpeg;base64," + base64.b64encode(encode_jpeg(picture)).decode("ascii")

@@ -22,7 +22,7 @@ from functions.clips.providers.video_models import KLING, SEEDANCE, SORA, VEO
 from shared.media.images import save_bgr
 from shared.media.probe import probe
 from shared.models import Box, CameraMove, ClipRequest, OutputSpec, Scene
-from shared.provider_errors import ProviderRefusedError
+from shared.providers.errors import ProviderRefusedError
 from shared.store import LocalStore
 
 STYLED = "style/x/styled.png"

@@ -75,7 +75,7 @@ def test_a_database_url_chooses_postgres(tmp_path: Path, postgres_url: str) -> N
 
 
 def test_local_renders_run_one_per_two_cores_and_cloud_clips_by_their_provider_limit(tmp_path: Path) -> None:
-    from functions.providers_common.keys import executor_limits
+    from functions.pipeline.preflight import executor_limits
 
     def limits(**values: object) -> dict[str, int]:
         return executor_limits(Settings(data_dir=tmp_path, **values))[1]  # type: ignore[arg-type]

@@ -17,8 +17,8 @@ from functions.plan import run_plan
 from functions.plan.planner import plan_locally
 from functions.plan.prompts import style_sentence
 from functions.plan.providers.proposal import PlanProposal
-from shared.cloud.gemini_sdk import JSON_SCHEMA_KEYWORDS
 from shared.models import CameraMove, ScenePlan, Transition
+from shared.providers.sdk.gemini import JSON_SCHEMA_KEYWORDS
 from shared.store import LocalStore
 
 pytest_plugins = ["fakes.fixtures"]
@@ -87,7 +87,7 @@ def test_the_fake_refuses_a_pydantic_response_schema_as_the_real_api_does(gemini
     the Schema message, which the Gemini API does not have (the planner's every call used to fail so)."""
     from google.genai import errors, types
 
-    from shared.cloud.gemini_sdk import gemini_client
+    from shared.providers.sdk.gemini import gemini_client
 
     client = gemini_client()  # held: a collected Client closes its connection pool
     with pytest.raises(errors.ClientError) as refused:

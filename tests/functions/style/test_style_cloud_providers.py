@@ -22,8 +22,13 @@ from functions.style import run_style
 from functions.style.providers import get_provider
 from shared.media.images import load_bgr, save_bgr
 from shared.models import StyleRequest
-from shared.provider_errors import ProviderInputError, ProviderOutputError, ProviderRefusedError, ProviderTransientError
-from shared.provider_settings import MissingKeyError
+from shared.providers.errors import (
+    ProviderInputError,
+    ProviderOutputError,
+    ProviderRefusedError,
+    ProviderTransientError,
+)
+from shared.providers.keys import MissingKeyError
 from shared.store import LocalStore
 
 pytest_plugins = ["fakes.fixtures"]

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from shared.errors import OptionError
 from shared.models import Frozen, ProviderAttempt
-from shared.provider_errors import BudgetExceededError, ProviderError, failure_kind, failure_reason
+from shared.providers.errors import BudgetExceededError, ProviderError, failure_kind, failure_reason
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """What can go wrong when a cloud provider is called, one type per family.
 
-The family decides what happens next: a transient failure is retried (shared/retry.py); any failure
-makes a fallback chain try its next link (shared/fallback.py); a refusal or a rejected input is never
+The family decides what happens next: a transient failure is retried (shared/providers/retry.py); any failure
+makes a fallback chain try its next link (shared/providers/fallback.py); a refusal or a rejected input is never
 retried, because the same request gets the same answer. Messages are one line, never carry a key
 (`redact`), and say which provider answered."""
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from shared.errors import MomentLoopError
-from shared.provider_settings import redact
+from shared.errors import MomentLoopError, PicklesWhole
+from shared.providers.keys import MissingKeyError, redact
 
 FailureKind = Literal[
     "timeout", "rate_limited", "server", "refused", "invalid_input", "auth", "bad_output", "failed", "budget",
@@ -25,7 +25,7 @@ def one_line(text: str, *, limit: int = _MAX_MESSAGE) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-class ProviderError(MomentLoopError):
+class ProviderError(PicklesWhole, MomentLoopError):
     """A provider call failed. `provider` names the link (e.g. "replicate:kwaivgi/kling-v2.1")."""
 
     kind: FailureKind = "failed"
@@ -50,19 +50,6 @@ class ProviderError(MomentLoopError):
             self.kind = kind
         self.status = status
         self.retry_after = retry_after
-
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Keyword-only constructors do not survive pickling by default; a stage raising this in a Modal
-        # container must arrive whole in the pipeline's process.
-        return (restore_error, (type(self), self.args, dict(self.__dict__)))
-
-
-def restore_error(cls: type[BaseException], args: tuple[object, ...], state: dict[str, object]) -> BaseException:
-    err = cls.__new__(cls)
-    Exception.__init__(err, *args)
-    err.__dict__.update(state)
-    return err
 
 
 class ProviderTransientError(ProviderError):
@@ -111,8 +98,6 @@ def failure_kind(exc: BaseException) -> FailureKind:
     """The family of any exception, for the record a fallback chain keeps."""
     if isinstance(exc, ProviderError):
         return exc.kind
-    from shared.provider_settings import MissingKeyError
-
     if isinstance(exc, MissingKeyError):
         return "missing_key"
     if isinstance(exc, BudgetExceededError):

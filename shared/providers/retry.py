@@ -4,7 +4,7 @@ Timeouts, 429 and 5xx are retried (the wait a server asks for is honoured: never
 Retry-After header or, for Google's APIs, the RetryInfo of the error body; a server asking for more than
 `retry_after_max` fails the call at once, saying so); refusals, rejected inputs and unusable outputs are
 not, because the same call would get the same answer and may be billed again. The SDKs' own retry loops
-are switched off where they are built (shared/cloud/), so this is the one place that decides, and a test
+are switched off where they are built (shared/providers/sdk/), so this is the one place that decides, and a test
 can count the calls."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import tenacity
 
-from shared.provider_errors import ProviderError, ProviderTransientError
+from shared.providers.errors import ProviderError, ProviderTransientError
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

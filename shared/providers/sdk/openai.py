@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.cloud.http_errors import from_status, from_transport
-from shared.cloud.imports import import_sdk
-from shared.provider_errors import ProviderError, ProviderOutputError, ProviderRefusedError
-from shared.provider_settings import provider_keys, require_key
-from shared.retry import parse_retry_after
+from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.keys import provider_keys, require_key
+from shared.providers.retry import parse_retry_after
+from shared.providers.sdk.http_errors import from_status, from_transport
+from shared.providers.sdk.imports import import_sdk
 from shared.settings import Settings, get_settings
 
 REFUSAL_CODES = ("content_policy_violation", "moderation_blocked", "safety_violation")
 
 
 def openai_client(*, settings: Settings | None = None, chosen_for: str = "") -> Any:
-    """An OpenAI client with our timeout and `max_retries=0`: shared/retry.py is the only retry loop."""
+    """An OpenAI client with our timeout and `max_retries=0`: shared/providers/retry.py is the only retry loop."""
     import_sdk("openai")
     import openai
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.cloud.http_errors import from_status, from_transport
-from shared.cloud.imports import import_sdk
-from shared.provider_errors import ProviderError, ProviderInputError, ProviderOutputError
-from shared.provider_settings import provider_keys, require_key
-from shared.retry import parse_retry_after
+from shared.providers.errors import ProviderError, ProviderInputError, ProviderOutputError
+from shared.providers.keys import provider_keys, require_key
+from shared.providers.retry import parse_retry_after
+from shared.providers.sdk.http_errors import from_status, from_transport
+from shared.providers.sdk.imports import import_sdk
 from shared.settings import Settings, get_settings
 
 API_VERSION = "v1beta"
@@ -30,7 +30,7 @@ JSON_SCHEMA_KEYWORDS = frozenset({
 
 
 def gemini_client(*, settings: Settings | None = None, chosen_for: str = "") -> Any:
-    """A genai.Client with our timeout and no retry loop of its own (shared/retry.py decides)."""
+    """A genai.Client with our timeout and no retry loop of its own (shared/providers/retry.py decides)."""
     import_sdk("gemini")
     from google import genai
     from google.genai import types

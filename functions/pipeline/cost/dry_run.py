@@ -11,10 +11,9 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from functions.pipeline.cost.estimate import CostEstimate, estimate_job
 from functions.pipeline.executor import Executor
-from functions.providers_common.estimate import estimate_job
-from functions.providers_common.keys import uses_cloud
-from shared.cost import CostEstimate
+from functions.pipeline.preflight import uses_cloud
 from shared.jobs import JobStore
 from shared.models import ProgressEvent, ScenePlan
 from shared.settings import Settings

@@ -3,12 +3,36 @@ estimated with their first link (expected) and their dearest link (worst)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from shared.cost import CostEstimate, CostLine, ItemEstimate
-from shared.models import ClipRequest, MusicRequest, OutputSpec, PlanRequest, ScenePlan, StyleRequest
+from shared.models import ClipRequest, Frozen, MusicRequest, OutputSpec, PlanRequest, ScenePlan, StyleRequest
+from shared.providers.prices import ItemEstimate
 from shared.settings import Settings
 from shared.store import ArtifactStore
+
+
+class CostLine(Frozen):
+    """One stage of a job's estimate."""
+
+    stage: str
+    provider: str
+    items: int = Field(ge=0)
+    expected: float = Field(ge=0)
+    worst: float = Field(ge=0)
+    detail: str = ""
+
+
+class CostEstimate(Frozen):
+    lines: list[CostLine]
+
+    @property
+    def expected(self) -> float:
+        return round(sum(line.expected for line in self.lines), 6)
+
+    @property
+    def worst(self) -> float:
+        return round(sum(line.worst for line in self.lines), 6)
+
 
 TYPICAL_PHOTO = (1536, 1024)
 """The size style estimates assume: a landscape photo (the dearest shape for gpt-image-1)."""

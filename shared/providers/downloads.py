@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.models import Frozen
-from shared.provider_errors import ProviderError, ProviderOutputError, ProviderTransientError
+from shared.providers.errors import ProviderError, ProviderOutputError, ProviderTransientError
 
 _CHUNK = 1 << 16
 
@@ -26,7 +26,7 @@ def download(
     try:
         with httpx.stream("GET", url, headers=headers, timeout=timeout, follow_redirects=True) as resp:
             if resp.status_code == 429 or resp.status_code >= 500:
-                from shared.retry import parse_retry_after
+                from shared.providers.retry import parse_retry_after
 
                 raise ProviderTransientError(
                     f"download answered HTTP {resp.status_code}", provider=provider,

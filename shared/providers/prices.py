@@ -1,5 +1,6 @@
-"""Prices and cost estimates. Every provider declares what a call costs at list price; a plan's cost is
-known before anything is spent, and what a job really spent is recorded item by item."""
+"""What a provider charges. Every provider declares what a call costs at list price, so what a stage item
+(or a chain of providers) would cost is known before anything is spent. What a whole job costs, and what
+it really spent, is the pipeline's (functions/pipeline/cost/)."""
 
 from __future__ import annotations
 
@@ -42,44 +43,3 @@ class ItemEstimate(Frozen):
     worst: float = Field(ge=0)
     provider: str
     detail: str = ""
-
-
-class CostLine(Frozen):
-    """One stage of a job's estimate."""
-
-    stage: str
-    provider: str
-    items: int = Field(ge=0)
-    expected: float = Field(ge=0)
-    worst: float = Field(ge=0)
-    detail: str = ""
-
-
-class CostEstimate(Frozen):
-    lines: list[CostLine]
-
-    @property
-    def expected(self) -> float:
-        return round(sum(line.expected for line in self.lines), 6)
-
-    @property
-    def worst(self) -> float:
-        return round(sum(line.worst for line in self.lines), 6)
-
-
-class SpendLine(Frozen):
-    """What one item really cost, as recorded on the job."""
-
-    stage: str
-    item: str
-    provider: str
-    usd: float = Field(ge=0)
-
-
-def usd(value: float) -> str:
-    """Dollars for people: cents, or more digits below a cent so a tiny spend does not read as $0.00."""
-    if value == 0:
-        return "$0.00"
-    if value < 0.01:
-        return f"${value:.4f}"
-    return f"${value:.2f}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.provider_errors import (
+from shared.providers.errors import (
     ProviderError,
     ProviderInputError,
     ProviderRefusedError,

@@ -12,17 +12,34 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from functions.providers_common.estimate import estimate_render, estimate_request
-from shared.cost import SpendLine, usd
-from shared.models import ScenePlan
-from shared.provider_errors import BudgetExceededError
+from functions.pipeline.cost.estimate import estimate_render, estimate_request
+from shared.models import Frozen, ScenePlan
+from shared.providers.errors import BudgetExceededError
 from shared.settings import Settings
 from shared.store import ArtifactStore
 
 PAID_STAGES = ("music", "plan", "style", "clips")
 _EPS = 1e-9
+
+
+class SpendLine(Frozen):
+    """What one item really cost, as recorded on the job."""
+
+    stage: str
+    item: str
+    provider: str
+    usd: float = Field(ge=0)
+
+
+def usd(value: float) -> str:
+    """Dollars for people: cents, or more digits below a cent so a tiny spend does not read as $0.00."""
+    if value == 0:
+        return "$0.00"
+    if value < 0.01:
+        return f"${value:.4f}"
+    return f"${value:.2f}"
 
 
 @dataclass(frozen=True)

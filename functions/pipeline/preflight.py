@@ -1,12 +1,13 @@
 """Before a job starts: every provider named must exist, and every cloud provider chosen must have its key.
 
 One clear message names the missing variable (GEMINI_API_KEY, OPENAI_API_KEY, REPLICATE_API_TOKEN) before
-anything runs, rather than a failure minutes later in the middle of a stage."""
+anything runs, rather than a failure minutes later in the middle of a stage. And how many items of each
+stage a local executor runs at once, which depends on whether the stage waits on a provider."""
 
 from __future__ import annotations
 
-from shared.fallback import parse_chain
-from shared.provider_settings import KEY_VARIABLES, MissingKeyError, provider_keys
+from shared.providers.fallback import parse_chain
+from shared.providers.keys import KEY_VARIABLES, MissingKeyError, provider_keys
 from shared.settings import Settings
 
 STAGE_SETTINGS = {

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.errors import InputError
+from shared.errors import InputError, PicklesWhole
 
 Vendor = Literal["gemini", "openai", "replicate"]
 
@@ -28,7 +28,7 @@ BASE_URL_VARIABLES: dict[str, str] = {
 }
 
 
-class MissingKeyError(InputError):
+class MissingKeyError(PicklesWhole, InputError):
     """A cloud provider was chosen but its key is not set. Names the variable, never a value."""
 
     def __init__(self, *, vendor: str, variable: str, chosen_for: str = "") -> None:
@@ -39,11 +39,6 @@ class MissingKeyError(InputError):
         )
         self.vendor = vendor
         self.variable = variable
-
-    def __reduce__(self) -> tuple[object, ...]:
-        from shared.provider_errors import restore_error
-
-        return (restore_error, (type(self), self.args, dict(self.__dict__)))
 
 
 class ProviderKeys(BaseSettings):

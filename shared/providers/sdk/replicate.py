@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from shared.cloud.http_errors import from_status, from_transport, looks_like_refusal
-from shared.cloud.imports import import_sdk
-from shared.provider_errors import ProviderError, ProviderOutputError, ProviderRefusedError
-from shared.provider_settings import provider_keys, require_key
-from shared.retry import RetryPolicy, call_with_retry, parse_retry_after
+from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.keys import provider_keys, require_key
+from shared.providers.retry import RetryPolicy, call_with_retry, parse_retry_after
+from shared.providers.sdk.http_errors import from_status, from_transport, looks_like_refusal
+from shared.providers.sdk.imports import import_sdk
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def replicate_client(*, settings: Settings | None = None, chosen_for: str = "") 
     client = replicate.Client(api_token=token, base_url=provider_keys().base_url("replicate"), timeout=timeout,
                               event_hooks={"response": [_remember_retry_after]})
     # The SDK wraps its transport in a RetryTransport that retries GETs on 429/503/504 up to 10 times.
-    # shared/retry.py is our one retry policy (and what tests count), so that inner loop is set to one try.
+    # shared/providers/retry.py is our one retry policy (and what tests count), so that inner loop is set to one try.
     transport: Any = getattr(client._client, "_transport", None)
     if transport is not None and hasattr(transport, "max_attempts"):
         transport.max_attempts = 1

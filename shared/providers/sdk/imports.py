@@ -13,7 +13,7 @@ import importlib
 import logging
 import threading
 
-from shared.provider_errors import ProviderInputError
+from shared.providers.errors import ProviderInputError
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ SDK_MODULES: dict[str, tuple[str, ...]] = {
     "openai": ("httpx", "openai"),
     "replicate": ("httpx", "replicate", "replicate.exceptions"),
 }
-"""Every module our code imports lazily from each vendor's SDK (httpx too: shared/downloads.py uses it)."""
+"""Every module our code imports lazily from each vendor's SDK (httpx too: shared/providers/downloads.py uses it)."""
 
 SDK_PACKAGES: dict[str, str] = {"gemini": "google-genai", "openai": "openai", "replicate": "replicate"}
 
