@@ -6,10 +6,17 @@ stage a local executor runs at once, which depends on whether the stage waits on
 
 from __future__ import annotations
 
-from shared.providers.fallback import parse_chain
-from shared.providers.keys import KEY_VARIABLES, MissingKeyError, provider_keys
+from typing import Any
+
+from functions.clips.providers import REGISTRY as CLIPS
+from functions.music.providers import REGISTRY as MUSIC
+from functions.plan.providers import REGISTRY as PLAN
+from functions.style.providers import REGISTRY as STYLE
+from shared.providers.keys import check_keys
+from shared.providers.registry import Registry
 from shared.settings import Settings
 
+REGISTRIES: dict[str, Registry[Any]] = {"style": STYLE, "plan": PLAN, "clips": CLIPS, "music": MUSIC}
 STAGE_SETTINGS = {
     "style": "style_provider",
     "plan": "plan_provider",
@@ -18,42 +25,24 @@ STAGE_SETTINGS = {
 }
 
 
-def _validate_names(settings: Settings, *, generate_music: bool) -> None:
-    from functions.clips.providers import get_provider as clip_provider
-    from functions.music.providers import get_provider as music_provider
-    from functions.plan.providers import get_provider as plan_provider
-    from functions.style.providers import get_provider as style_provider
-
-    style_provider(settings.style_provider)
-    plan_provider(settings.plan_provider)
-    clip_provider(settings.clip_provider)
-    if generate_music:
-        music_provider(settings.music_provider)
-
-
-def vendors_of(*, stage: str, chain: str) -> list[str]:
-    from functions.clips.providers.video_models import ALIASES
-
-    aliases = ALIASES if stage == "clips" else {"musicgen": "replicate"} if stage == "music" else {}
-    return [link.name for link in parse_chain(chain, aliases=aliases) if link.name in KEY_VARIABLES]
+def _chosen(settings: Settings, *, generate_music: bool) -> dict[str, str]:
+    """The provider spec of every stage this job calls a provider in."""
+    return {stage: getattr(settings, field) for stage, field in STAGE_SETTINGS.items()
+            if generate_music or stage != "music"}
 
 
 def check_providers(*, settings: Settings, generate_music: bool, strict: bool = True) -> list[str]:
     """Raise OptionError for an unknown provider and, when `strict`, MissingKeyError for the first cloud
     provider without its key. Not strict (a dry run): the missing keys come back as warnings."""
-    _validate_names(settings, generate_music=generate_music)
-    keys = provider_keys()
-    warnings: list[str] = []
-    for stage, field in STAGE_SETTINGS.items():
-        if stage == "music" and not generate_music:
-            continue
-        for vendor in vendors_of(stage=stage, chain=getattr(settings, field)):
-            if keys.key(vendor) is None:
-                err = MissingKeyError(vendor=vendor, variable=KEY_VARIABLES[vendor], chosen_for=stage)
-                if strict:
-                    raise err
-                warnings.append(str(err))
-    return warnings
+    chosen = _chosen(settings, generate_music=generate_music)
+    for stage, spec in chosen.items():
+        REGISTRIES[stage].build(spec)
+    return check_keys(chosen={stage: vendors_of(stage=stage, chain=spec) for stage, spec in chosen.items()},
+                      strict=strict)
+
+
+def vendors_of(*, stage: str, chain: str) -> list[str]:
+    return REGISTRIES[stage].vendors(chain)
 
 
 def uses_cloud(*, stage: str, chain: str) -> bool:

@@ -4,6 +4,7 @@
     keys.py         the providers' keys and endpoints (a section of the settings, read when a client is built)
     retry.py        backoff and jitter for transient failures, and nothing else
     fallback.py     chains of providers: the next link when one fails, with the reason kept
+    registry.py     provider names → providers and chains, one registry per stage
     concurrency.py  calls in flight per provider
     downloads.py    fetching what a provider made, refused unless it is what was asked for
     prices.py       what a call costs at list price, and what a stage item would cost

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from shared.errors import OptionError
 from shared.models import Frozen, ProviderAttempt
@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 
 P = TypeVar("P")
 R = TypeVar("R")
+
+
+class Named(Protocol):
+    """What every provider of every stage has: the name a chain and a job's record call it by."""
+
+    name: str
+
+
+N = TypeVar("N", bound=Named)
 
 
 class Link(Frozen):
@@ -99,3 +108,19 @@ def run_chain(
             if nxt is None:
                 raise ChainFailedError(attempts=attempts, stage=stage, last=exc) from exc
     raise AssertionError("unreachable: a chain has at least one link")
+
+
+class Chain(Generic[N]):
+    """A stage's provider made of links tried in order: each stage's fallback provider is one, with the
+    stage's own method calling `run`. Its name is its links' names, comma-separated."""
+
+    stage: ClassVar[str]
+
+    def __init__(self, links: list[N]) -> None:
+        self.links = links
+        self.name = ",".join(link.name for link in links)
+
+    def run(self, call: Callable[[N], R], *, on_failure: Callable[[ProviderAttempt], None] | None = None
+            ) -> tuple[R, N, list[ProviderAttempt]]:
+        """`call` on each link until one returns: (its result, that link, the attempts that failed before it)."""
+        return run_chain(links=self.links, label=lambda p: p.name, call=call, stage=self.stage, on_failure=on_failure)

@@ -7,6 +7,7 @@ REPLICATE_BASE_URL). Keys are SecretStr: they never appear in a repr, a log line
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from pydantic import SecretStr
@@ -75,6 +76,21 @@ def require_key(vendor: str, *, chosen_for: str = "") -> str:
     if secret is None:
         raise MissingKeyError(vendor=vendor, variable=KEY_VARIABLES[vendor], chosen_for=chosen_for)
     return secret.get_secret_value().strip()
+
+
+def check_keys(*, chosen: Mapping[str, Iterable[str]], strict: bool = True) -> list[str]:
+    """Every vendor of `chosen` (what each stage calls: {"clips": ["replicate", "gemini"]}) must have its key.
+    Strict: the first one without raises MissingKeyError; not strict (a dry run): they come back as warnings."""
+    keys = provider_keys()
+    warnings: list[str] = []
+    for stage, vendors in chosen.items():
+        for vendor in vendors:
+            if keys.key(vendor) is None:
+                err = MissingKeyError(vendor=vendor, variable=KEY_VARIABLES[vendor], chosen_for=stage)
+                if strict:
+                    raise err
+                warnings.append(str(err))
+    return warnings
 
 
 _BEARER = re.compile(r"(?i)(bearer\s+|token\s+|key=|api[_-]?key[\"':= ]+)[A-Za-z0-9._\-]{8,}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from shared.models import ClipRequest, Frozen, MusicRequest, OutputSpec, PlanRequest, ScenePlan, StyleRequest
+from shared.providers.fallback import Chain
 from shared.providers.prices import ItemEstimate
 from shared.settings import Settings
 from shared.store import ArtifactStore
@@ -43,23 +44,23 @@ NOTHING = ItemEstimate(expected=0.0, worst=0.0, provider="local")
 def estimate_request(*, stage: str, request: BaseModel) -> ItemEstimate:
     """The cost of one item of `stage`; zero for stages that never call a provider."""
     if stage == "style" and isinstance(request, StyleRequest):
-        from functions.style.providers import estimate as style_estimate
+        from functions.style.providers import REGISTRY as STYLE
 
-        return style_estimate(name=request.provider, width=TYPICAL_PHOTO[0], height=TYPICAL_PHOTO[1])
+        return STYLE.estimate(request.provider, width=TYPICAL_PHOTO[0], height=TYPICAL_PHOTO[1])
     if stage == "clips" and isinstance(request, ClipRequest):
-        from functions.clips.providers import estimate as clip_estimate
+        from functions.clips.providers import REGISTRY as CLIPS
 
-        return clip_estimate(name=request.provider, request=request)
+        return CLIPS.estimate(request.provider, request=request)
     if stage == "plan" and isinstance(request, PlanRequest):
-        from functions.plan.providers import estimate as plan_estimate
+        from functions.plan.providers import REGISTRY as PLAN
 
-        return plan_estimate(name=request.provider, request=request)
+        return PLAN.estimate(request.provider, request=request)
     if stage == "music" and isinstance(request, MusicRequest):
         if request.user_key:
             return NOTHING
-        from functions.music.providers import estimate as music_estimate
+        from functions.music.providers import REGISTRY as MUSIC
 
-        return music_estimate(name=request.provider, duration=request.duration)
+        return MUSIC.estimate(request.provider, duration=request.duration)
     return NOTHING
 
 
@@ -113,12 +114,11 @@ def is_cached(*, stage: str, request: BaseModel, store: ArtifactStore) -> bool:
 def _clip_detail(*, clips: list[ClipRequest], settings: Settings) -> str:
     from functions.clips.providers import get_provider
     from functions.clips.providers.cloud import CloudClipProvider
-    from functions.clips.providers.fallback import FallbackClipProvider
 
     if not clips:
         return "no scene"
     provider = get_provider(settings.clip_provider)
-    first = provider.links[0] if isinstance(provider, FallbackClipProvider) else provider
+    first = provider.links[0] if isinstance(provider, Chain) else provider
     if isinstance(first, CloudClipProvider):
         asked = [first.seconds_for(request=r, settings=settings) for r in clips]
         return f"{len(clips)} scene(s), {sum(asked):g} s of video asked from {first.name}"
@@ -138,11 +138,11 @@ def estimate_job(
                            detail=f"{plan.output.duration:.0f} s song"))
     else:
         lines.append(CostLine(stage="music", provider="your file", items=1, expected=0.0, worst=0.0))
-    from functions.plan.providers import estimate as plan_estimate
+    from functions.plan.providers import REGISTRY as PLAN
     from functions.plan.providers.proposal import estimate_tokens
 
     tokens_in, tokens_out = estimate_tokens(photos=photos, most=len(plan.scenes))
-    plan_cost = plan_estimate(name=settings.plan_provider, request=_plan_stub(photos=photos, output=plan.output))
+    plan_cost = PLAN.estimate(settings.plan_provider, request=_plan_stub(photos=photos, output=plan.output))
     lines.append(CostLine(stage="plan", provider=settings.plan_provider, items=1, expected=plan_cost.expected,
                           worst=plan_cost.worst, detail=f"about {tokens_in} input / {tokens_out} output tokens"))
     lines.extend(estimate_render(plan=plan, settings=settings, seed=seed, store=store))

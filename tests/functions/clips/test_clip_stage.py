@@ -156,7 +156,7 @@ class ShortProvider:
 def test_a_clip_that_breaks_the_contract_is_refused(
     store: LocalStore, photo_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(clip_providers.PROVIDERS, "short", ShortProvider)
+    monkeypatch.setitem(clip_providers.REGISTRY.factories, "short", ShortProvider)
     request = clip_request(image_key=photo_key, move=CameraMove.drift).model_copy(update={"provider": "short"})
     with pytest.raises(StageError, match="44 frames, expected 45"):
         run_clip(request=request, store=store)
@@ -185,7 +185,7 @@ class ModelLikeProvider(ShortProvider):
 def test_an_inexact_provider_gets_its_clip_measured_not_refused(
     store: LocalStore, photo_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(clip_providers.PROVIDERS, "model", ModelLikeProvider)
+    monkeypatch.setitem(clip_providers.REGISTRY.factories, "model", ModelLikeProvider)
     request = clip_request(image_key=photo_key, move=CameraMove.drift).model_copy(update={"provider": "model"})
     result = run_clip(request=request, store=store)
     assert (result.frames, result.provider) == (44, "model")
