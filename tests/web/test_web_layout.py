@@ -33,7 +33,9 @@ def sticky_chrome(tab: Tab) -> float:
             if (cs.position !== 'sticky' && cs.position !== 'fixed') continue;
             if (el.closest('#toasts') || !el.checkVisibility()) continue;
             const r = el.getBoundingClientRect();
-            if (r.top <= 1 && r.bottom > 0 && r.height) bottom = Math.max(bottom, r.bottom);
+            // Held at its `top` (a bar stacked under another is held lower down, not at 0).
+            const held = cs.top !== 'auto' && Math.abs(r.top - parseFloat(cs.top)) <= 1;
+            if (held && r.bottom > 0 && r.height) bottom = Math.max(bottom, r.bottom);
         }
         return bottom;
     }"""))
