@@ -41,6 +41,17 @@ def sticky_chrome(tab: Tab) -> float:
     }"""))
 
 
+def settle(tab: Tab, *, timeout: float = 5.0) -> None:
+    """Wait until the page stops scrolling (smooth scrolls take their time on a busy machine)."""
+    deadline = time.monotonic() + timeout
+    last, still = None, 0
+    while time.monotonic() < deadline and still < 3:
+        now = tab.page.evaluate("window.scrollY")
+        still = still + 1 if now == last else 0
+        last = now
+        time.sleep(0.1)
+
+
 def box(tab: Tab, selector: str) -> dict[str, float]:
     b = tab.page.locator(selector).first.bounding_box()
     assert b is not None, f"{selector} is not on the page"
@@ -233,14 +244,14 @@ def test_phone_layout_keeps_things_where_they_are_used(client: Client, rendered:
 
     # The bars that stay on screen take at most a tenth of it.
     page.locator("#step-look").evaluate("e => e.scrollIntoView({block: 'start'})")
-    time.sleep(0.3)
+    settle(narrow_tab)
     chrome = sticky_chrome(narrow_tab)
     assert chrome <= 0.1 * height, f"the bars that stay on screen take {chrome:.0f} of {height} px"
 
     # The scene editor opens right under the scene being edited, both on screen.
     page.get_by_role("button", name="Edit scene 3").click()
     expect(page.get_by_role("heading", name="Scene 3", level=3)).to_be_focused()
-    time.sleep(0.6)
+    settle(narrow_tab)
     card = box(narrow_tab, '.scene-card[data-index="2"]')
     editor = box(narrow_tab, "#scene-editor")
     gap = editor["y"] - (card["y"] + card["height"])
@@ -263,7 +274,7 @@ def test_phone_layout_keeps_things_where_they_are_used(client: Client, rendered:
     # The player and Download: Download within one screen of the player's top.
     video = page.locator("#result-video")
     video.evaluate("e => e.scrollIntoView({block: 'start'})")
-    time.sleep(0.3)
+    settle(narrow_tab)
     top = box(narrow_tab, "#result-video")
     download = box(narrow_tab, "#download-link")
     assert download["y"] + download["height"] - top["y"] <= height, (top, download)
