@@ -30,18 +30,24 @@ app = modal.App(APP_NAME)
 
 
 def _settings_fields() -> tuple[dict[str, Any], set[str]]:
-    """(deploy-time scale settings, every MOMENTLOOP_* variable our settings read). Empty inside an
-    image build step, where our packages are not yet installed and neither is needed."""
+    """(deploy-time scale settings, every variable of the settings family carried into the containers: the
+    web server's too). Empty inside an image build step, where our packages are not yet installed and
+    neither is needed."""
     try:
-        from functions.pipeline.backends import ScaleSettings
-        from shared.settings import Settings
+        from shared.settings import ScaleSettings, Settings, forwarded_variables
     except ModuleNotFoundError:
         return {}, set()
-    names = {f"MOMENTLOOP_{name.upper()}" for name in (*Settings.model_fields, *ScaleSettings.model_fields)}
-    return ScaleSettings().model_dump(), names
+    family: type[Settings] = Settings
+    try:
+        from api.settings import ServerSettings
+
+        family = ServerSettings
+    except ModuleNotFoundError:  # the GPU image carries no api/ (and serves no web request)
+        pass
+    return ScaleSettings().model_dump(), forwarded_variables(family)
 
 
-SCALE, _SETTING_VARIABLES = _settings_fields()
+SCALE, _FORWARDED_VARIABLES = _settings_fields()
 
 # ---------------------------------------------------------------- images
 
@@ -191,12 +197,10 @@ JOB_SECRETS = _secrets("s3", "postgres")
 
 # ---------------------------------------------------------------- functions
 
-# The deploying machine's settings, carried into every container. Not the ones that describe this
-# machine (its folders, its cores, its ffmpeg) nor the database URL, which travels only as a Secret.
-_LOCAL_ONLY = {"MOMENTLOOP_DATA_DIR", "MOMENTLOOP_WORKERS", "MOMENTLOOP_EXECUTOR", "MOMENTLOOP_DATABASE_URL"}
+# The deploying machine's settings, carried into every container: not the ones that describe this machine
+# (its folders, its cores) nor the database URL, which travels only as a Secret (NOT_FORWARDED in their fields).
 CONTAINER_ENV: dict[str, str | None] = {
-    name: value for name, value in sorted(os.environ.items())
-    if name in _SETTING_VARIABLES and name not in _LOCAL_ONLY
+    name: value for name, value in sorted(os.environ.items()) if name in _FORWARDED_VARIABLES
 }
 # Jobs started in the cloud fan out to the stage functions.
 JOB_ENV: dict[str, str | None] = {**CONTAINER_ENV, "MOMENTLOOP_EXECUTOR": "modal"}
@@ -262,9 +266,9 @@ def _stage(name: str, secret_list: list[modal.Secret]) -> dict[str, Any]:
 
 def _uses_volume() -> bool:
     """Inside a container, with the artifacts on the Volume (not S3): hand-offs need commit / reload."""
-    from functions.pipeline.backends import get_scale_settings
+    from shared.settings import get_settings
 
-    return not modal.is_local() and get_scale_settings().store == "local"
+    return not modal.is_local() and get_settings().scale.store == "local"
 
 
 def _store() -> Any:

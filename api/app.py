@@ -25,9 +25,8 @@ from api.ratelimit import RateLimiter
 from api.routes import assets, exports, health, jobs, plan, products, projects, session, styles
 from api.settings import server_settings
 from api.state import AppState
-from functions.pipeline.backends import ScaleSettings
 from shared.errors import StoreError
-from shared.settings import Settings
+from shared.settings import ScaleSettings, Settings
 from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)

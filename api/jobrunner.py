@@ -31,7 +31,7 @@ from api.product_job import STAGE as PRODUCT_STAGE
 from api.product_job import ModalProductBackend, ProductJobParams, ProductProgress, run_product_job
 from api.settings import ServerSettings
 from api.storyboard import basis, carry_over, fingerprint, plan_digest, stale_reasons
-from functions.pipeline.backends import ScaleSettings, make_executor
+from functions.pipeline.backends import make_executor
 from functions.pipeline.preflight import executor_limits
 from functions.pipeline.runner import (
     JobStoppedError,
@@ -55,6 +55,7 @@ from shared.projects import (
     ProjectRecord,
     ProjectStore,
 )
+from shared.settings import ScaleSettings
 from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)

@@ -101,10 +101,10 @@ def modal_product_backend(*, settings: Settings, store: ArtifactStore, stop: thr
     the same refusal of a folder on this machine, as a render's executor)."""
     import modal
 
-    from functions.pipeline.backends import get_scale_settings, make_executor
+    from functions.pipeline.backends import make_executor
     from functions.pipeline.modal_executor import ModalExecutor, modal_progress_channel
 
-    scale = get_scale_settings()
+    scale = settings.scale
     executor = make_executor(settings=settings, store=store, scale=scale, stop=stop)
     volume = executor.volume if isinstance(executor, ModalExecutor) else None
     calls: dict[str, Any] = {}

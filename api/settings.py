@@ -1,14 +1,16 @@
-"""What the web server adds to the shared settings (MOMENTLOOP_* environment variables, like the rest)."""
+"""What the web server adds to the shared settings (MOMENTLOOP_* environment variables, like the rest): the
+family's root with the server's own fields (shared/settings.py says why they are a subclass here)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from api.ratelimit import RateLimit
-from shared.settings import Settings
+from shared.settings import NOT_FORWARDED, Settings
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 
@@ -36,7 +38,7 @@ class ServerSettings(Settings):
     shutdown_grace_seconds: float = Field(
         default=5.0, ge=0,
         description="On shutdown, how long running jobs get to reach the end of their current item.")
-    web_dir: Path = Field(default=WEB_DIR, description="The static web UI served at /.")
+    web_dir: Annotated[Path, NOT_FORWARDED] = Field(default=WEB_DIR, description="The static web UI served at /.")
     cookie_secure: bool = Field(
         default=False, description="Always mark the session cookie Secure. Without it the cookie is Secure "
                                    "when the sign-in came over HTTPS (as the request or a trusted proxy says).")

@@ -11,15 +11,10 @@ from dataclasses import dataclass
 from api.events import EventHub
 from api.jobrunner import JobRunner
 from api.settings import ServerSettings
-from functions.pipeline.backends import (
-    ScaleSettings,
-    get_scale_settings,
-    open_job_store,
-    open_project_store,
-    open_store,
-)
+from functions.pipeline.backends import open_job_store, open_project_store, open_store
 from shared.db.jobs import SQLJobStore
 from shared.db.projects import SQLProjectStore
+from shared.settings import ScaleSettings
 from shared.store import ArtifactStore
 
 
@@ -36,7 +31,7 @@ class AppState:
 
     @classmethod
     def open(cls, settings: ServerSettings, *, scale: ScaleSettings | None = None) -> AppState:
-        scale = scale or get_scale_settings()
+        scale = scale or settings.scale
         artifacts = open_store(settings=settings, scale=scale)
         raw_jobs = open_job_store(settings=settings, scale=scale)
         hub = EventHub(jobs=raw_jobs, poll_seconds=settings.sse_poll_seconds)

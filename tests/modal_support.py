@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from functions.pipeline.backends import get_scale_settings
 from shared.settings import get_settings
 
 MODAL_APP = Path(__file__).resolve().parents[1] / "modal_app.py"
@@ -21,7 +20,6 @@ DEPLOY_VARIABLES = ("MOMENTLOOP_MODAL_SECRETS", "MOMENTLOOP_STORE", "MOMENTLOOP_
 
 def clear_settings() -> None:
     get_settings.cache_clear()
-    get_scale_settings.cache_clear()
 
 
 def imported_modal_app(*, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:

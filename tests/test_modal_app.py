@@ -108,6 +108,18 @@ def test_secrets_gpu_and_settings_follow_the_deploying_machine(monkeypatch: pyte
     assert m.JOB_ENV["MOMENTLOOP_EXECUTOR"] == "modal", "jobs started in the cloud fan out to the stage functions"
 
 
+def test_the_web_servers_settings_travel_too_but_not_this_machines(monkeypatch: pytest.MonkeyPatch) -> None:
+    m = fresh_import(monkeypatch, MOMENTLOOP_UPLOAD_RATE='{"burst": 5, "per_minute": 1}', MOMENTLOOP_MAX_PHOTOS="12",
+                     MOMENTLOOP_COOKIE_SECURE="true", MOMENTLOOP_WEB_DIR="/home/me/momentloop/web",
+                     MOMENTLOOP_DATABASE_URL="postgresql://me:pw@db/momentloop", GEMINI_API_KEY="AIza-not-carried",
+                     MOMENTLOOP_CLIP_PROVIDER="kling,local")
+    assert m.JOB_ENV["MOMENTLOOP_UPLOAD_RATE"] == '{"burst": 5, "per_minute": 1}', "the web endpoint's rate limits"
+    assert (m.CONTAINER_ENV["MOMENTLOOP_MAX_PHOTOS"], m.CONTAINER_ENV["MOMENTLOOP_COOKIE_SECURE"]) == ("12", "true")
+    assert m.CONTAINER_ENV["MOMENTLOOP_CLIP_PROVIDER"] == "kling,local"
+    for stays in ("MOMENTLOOP_WEB_DIR", "MOMENTLOOP_DATABASE_URL", "GEMINI_API_KEY"):
+        assert stays not in m.CONTAINER_ENV and stays not in m.JOB_ENV, f"{stays} must not travel as a variable"
+
+
 @pytest.mark.parametrize(("env", "containers"), [
     ({"MOMENTLOOP_STORE": "s3", "MOMENTLOOP_MODAL_SECRETS": "s3,postgres", "MOMENTLOOP_WEB_MAX_CONTAINERS": "4"}, 4),
     ({"MOMENTLOOP_STORE": "s3", "MOMENTLOOP_MODAL_SECRETS": "s3", "MOMENTLOOP_WEB_MAX_CONTAINERS": "4"}, 1),

@@ -1,4 +1,5 @@
-"""Which artifact store, job store and executor this process uses, chosen by MOMENTLOOP_* settings.
+"""Which artifact store, job store and executor this process uses, chosen by MOMENTLOOP_* settings (the
+root's `executor` and its `scale` section; a `scale` passed here wins over the settings' own).
 
 The CLI, the web app and the Modal functions all open their backends here, so one setting moves all
 of them: `MOMENTLOOP_EXECUTOR=local|modal`, `MOMENTLOOP_STORE=local|s3`, `MOMENTLOOP_DATABASE_URL`.
@@ -11,63 +12,23 @@ from __future__ import annotations
 
 import os
 import threading
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import TYPE_CHECKING
 
 from shared.db.jobs import SQLJobStore
 from shared.db.projects import SQLProjectStore
 from shared.errors import OptionError
-from shared.settings import Settings
+from shared.settings import ScaleSettings, Settings
 from shared.store import ArtifactStore, LocalStore
 
 if TYPE_CHECKING:
     from functions.pipeline.executor import Executor
     from functions.pipeline.modal_executor import StageFunction, SyncedVolume
 
-class ScaleSettings(BaseSettings):
-    """Where things run and live when one machine is not enough (MOMENTLOOP_* variables)."""
-
-    model_config = SettingsConfigDict(env_prefix="MOMENTLOOP_", env_file=".env", extra="ignore")
-
-    store: Literal["local", "s3"] = Field(
-        default="local", description="Artifact store: a folder (or the Modal Volume mounted there), or S3."
-    )
-    s3_bucket: str = Field(default="", description="Bucket of the S3 store.")
-    s3_prefix: str = Field(default="", description="Folder inside the bucket (several deployments can share one).")
-    s3_endpoint_url: str | None = Field(
-        default=None, description="Endpoint of an S3-compatible server (MinIO, R2, ...); empty for AWS."
-    )
-    s3_region: str | None = Field(default=None, description="Region of the bucket (AWS_DEFAULT_REGION otherwise).")
-    s3_url_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600, description="Lifetime of presigned URLs.")
-    database_url: str | None = Field(
-        default=None,
-        description="PostgreSQL URL of the job store (postgresql://user:pass@host/db); empty: SQLite in data_dir.",
-    )
-    modal_app: str = Field(default="momentloop", description="Name of the deployed Modal app.")
-    modal_volume: str = Field(default="momentloop-artifacts", description="Name of the artifact Volume.")
-    modal_gpu: str = Field(default="T4", description="GPU of the GPU stages: T4 for dev, A10G for prod.")
-    modal_secrets: str = Field(
-        default="",
-        description="Modal Secrets to attach, comma-separated: gemini, openai, replicate, s3, postgres.",
-    )
-    modal_in_flight: int = Field(default=256, ge=1, description="Modal calls one stage keeps in flight at once.")
-
-    def secret_names(self) -> list[str]:
-        return [s.strip().lower() for s in self.modal_secrets.split(",") if s.strip()]
-
-
-@lru_cache(maxsize=1)
-def get_scale_settings() -> ScaleSettings:
-    return ScaleSettings()
-
 
 def open_store(*, settings: Settings, scale: ScaleSettings | None = None, root: Path | None = None) -> ArtifactStore:
     """The artifact store the settings name (`root` overrides the local folder, e.g. a Volume's mount)."""
-    scale = scale or get_scale_settings()
+    scale = scale or settings.scale
     if scale.store == "s3":
         if not scale.s3_bucket:
             raise OptionError("MOMENTLOOP_STORE=s3 needs MOMENTLOOP_S3_BUCKET")
@@ -80,13 +41,13 @@ def open_store(*, settings: Settings, scale: ScaleSettings | None = None, root: 
 
 def open_job_store(*, settings: Settings, scale: ScaleSettings | None = None) -> SQLJobStore:
     """PostgreSQL when MOMENTLOOP_DATABASE_URL is set (many containers), else the SQLite file."""
-    scale = scale or get_scale_settings()
+    scale = scale or settings.scale
     return SQLJobStore(scale.database_url or settings.database_path)
 
 
 def open_project_store(*, settings: Settings, scale: ScaleSettings | None = None) -> SQLProjectStore:
     """The web app's users and projects: beside the jobs, in PostgreSQL or the same SQLite file."""
-    scale = scale or get_scale_settings()
+    scale = scale or settings.scale
     return SQLProjectStore(scale.database_url or settings.database_path)
 
 
@@ -107,7 +68,7 @@ def make_executor(
     runs inside the Modal app with it mounted. A folder on this machine is refused: the workers could
     not read the photos, and their results would land where we cannot see them. `workers` and `limits`
     (items in flight per stage) tune the local executor; the default is `settings.workers` everywhere."""
-    scale = scale or get_scale_settings()
+    scale = scale or settings.scale
     if settings.executor == "local":
         from functions.pipeline.executor import LocalExecutor
 

@@ -43,7 +43,8 @@ class MissingKeyError(PicklesWhole, InputError):
 
 
 class ProviderKeys(BaseSettings):
-    """The providers' own variables, without the MOMENTLOOP_ prefix."""
+    """The providers' own variables, without the MOMENTLOOP_ prefix: the keys section of the settings family
+    (`Settings.provider_keys`, shared/settings.py), built afresh each time it is asked for."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 

@@ -26,7 +26,7 @@ import uvicorn
 from api.app import create_app
 from api.settings import ServerSettings
 from api.state import AppState
-from functions.pipeline.backends import ScaleSettings
+from shared.settings import ScaleSettings
 
 SMALL_PHOTOS = ["astronaut.png", "coffee.png", "chelsea_cat.png"]
 RENDER = {"aspect": "1:1", "duration": 4, "fps": 12}

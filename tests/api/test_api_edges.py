@@ -27,7 +27,7 @@ import uvicorn
 
 from api.app import create_app
 from api.settings import ServerSettings
-from functions.pipeline.backends import ScaleSettings
+from shared.settings import ScaleSettings
 from tests.api.conftest import Api, LiveServer, free_port
 from tests.api.conftest import test_settings as settings_for_tests
 

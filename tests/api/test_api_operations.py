@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from api.settings import ServerSettings
-from functions.pipeline.backends import ScaleSettings
+from shared.settings import ScaleSettings
 from shared.store import LocalStore
 from tests.api.conftest import Api, LiveServer, serving
 from tests.api.conftest import test_settings as settings_for_tests

@@ -19,7 +19,6 @@ import pytest
 from PIL import Image
 
 from api.product_job import ModalProductBackend
-from functions.pipeline.backends import get_scale_settings
 from functions.product.turntable import read_turntable_rgba
 from shared.settings import get_settings
 from tests.api.conftest import Api, LiveServer, serving
@@ -216,7 +215,6 @@ def test_a_render_afterwards_has_the_product_shot_and_it_can_be_removed(made: di
 
 def _clear_settings() -> None:
     get_settings.cache_clear()
-    get_scale_settings.cache_clear()
 
 
 @pytest.fixture()
@@ -230,7 +228,7 @@ def modal_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
         monkeypatch.delenv(name, raising=False)
     _clear_settings()
     import modal_app
-    from functions.pipeline.backends import ScaleSettings
+    from shared.settings import ScaleSettings
 
     settings = server_settings(data).model_copy(update={"executor": "modal"})
     with serving(settings, scale=ScaleSettings(store="local", database_url=None)) as server:

@@ -26,8 +26,9 @@ from api.app import create_app
 from api.jobrunner import job_params
 from api.settings import ServerSettings
 from api.state import AppState
-from functions.pipeline.backends import ScaleSettings, open_job_store, open_project_store
+from functions.pipeline.backends import open_job_store, open_project_store
 from shared.media.probe import probe
+from shared.settings import ScaleSettings
 from tests.api.conftest import Api, LiveServer, free_port, parse_sse, serving, start_uvicorn
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from functions.pipeline.backends import ScaleSettings, make_executor, open_job_store, open_project_store, open_store
+from functions.pipeline.backends import make_executor, open_job_store, open_project_store, open_store
 from functions.pipeline.executor import LocalExecutor
 from functions.pipeline.modal_executor import ModalExecutor
 from shared.db.jobs import SQLJobStore
 from shared.db.projects import SQLProjectStore
 from shared.errors import OptionError
-from shared.settings import Settings
+from shared.settings import ScaleSettings, Settings
 from shared.store import LocalStore
 
 
