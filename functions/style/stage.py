@@ -19,7 +19,7 @@ from shared.store import ArtifactStore
 log = logging.getLogger(__name__)
 
 # Bump when any look's output changes: it is part of every styled image's key.
-STYLE_VERSION = "1"
+STYLE_VERSION = "2"
 
 # Below this a look has too few pixels to draw its strokes, studs or blocks.
 MIN_SIDE = 64

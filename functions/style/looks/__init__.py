@@ -1,4 +1,5 @@
-"""Looks: one module per look, each a `render(*, image, seed)` over BGR uint8 pictures."""
+"""Looks: one module per look, each a `render(*, image, seed, focus)` over BGR uint8 pictures; `Look.render`
+finds the focus (faces, subject) and paints."""
 
 from functions.style.looks.registry import LOOKS, Look, LookInfo, get_look, list_looks
 

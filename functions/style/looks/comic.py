@@ -6,11 +6,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from functions.style.looks.focus import Focus
 from functions.style.looks.grid import boost
 from functions.style.looks.ink import (
+    crisp_edges,
     drop_specks,
+    face_shading,
+    face_skin,
     flatten,
     ink,
+    outline_only,
     region_borders,
     thicken,
     upscale_mask,
@@ -37,7 +42,17 @@ INKS = bgr_from_hex(
     "#7B3E9D",  # purple
     "#E86FA6",  # pink
 )
-_PAPER, _BLACK = 0, 1
+_PAPER, _BLACK, _SKIN = 0, 1, 7  # paper, black, peach
+NEUTRAL_CHROMA = 8.0
+"""Colours whose chroma (CIE a*b*, 8-bit Lab units) is below this print as bare paper."""
+FACE_PAPER_FROM = 0.9
+"""On a found face, paper shows through the skin ink as dots where the face is lighter than this share of
+its typical lightness; the dots open up to FACE_PAPER_RADIUS at 0.3 above it..."""
+FACE_PAPER_RADIUS = 0.85
+FACE_BLACK_FROM = 0.95
+"""...and black dots print over it where it is darker than this share, growing until they close up
+into solid black at FACE_SOLID_BELOW: the face screened continuously, as a printer screens a portrait."""
+FACE_SOLID_BELOW = 0.35
 
 
 def _screen(*, height: int, width: int, pitch: float) -> tuple[np.ndarray, float]:
@@ -68,7 +83,7 @@ def _levels(image: np.ndarray) -> np.ndarray:
     return cv2.LUT(image, lut)
 
 
-def render(*, image: np.ndarray, seed: int) -> np.ndarray:
+def render(*, image: np.ndarray, seed: int, focus: Focus) -> np.ndarray:
     del seed  # a print screen is regular by nature
     h, w = image.shape[:2]
     work = work_copy(image=image, long_side=WORK_SIDE)
@@ -80,14 +95,25 @@ def render(*, image: np.ndarray, seed: int) -> np.ndarray:
     vivid = boost(image=smooth, saturation=1.5, brightness=1.25)
     index = nearest_index(image=vivid, palette=INKS[1:], weights=(0.35, 1.0, 1.0)) + 1
     index[index == _BLACK] = _PAPER
+    # Colours too close to grey to call (an overcast sky, a white wall in shade) are paper too: left to
+    # the nearest ink, they would print as stray splashes of blue or peach.
+    lab = cv2.cvtColor(cv2.GaussianBlur(smooth, (0, 0), 2.0), cv2.COLOR_BGR2Lab).astype(np.float32)
+    index[np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0) < NEUTRAL_CHROMA] = _PAPER
     index[gray < 40] = _BLACK
     index = nearest_index(image=cv2.medianBlur(INKS[index], 7), palette=INKS)
+    # A found face is printed in the skin ink whole, screened by its own light below, and not cut up by
+    # outlines of its shading: those make it a crumpled mask.
+    face = face_skin(image=smooth, focus=focus)
+    index[face] = _SKIN
 
     side = max(work.shape[:2])
     borders = region_borders(index=index, palette=INKS, min_delta_e=20.0)
+    # Only where the photo has an edge: the bands a smooth sky falls into are not outlined.
+    borders &= cv2.dilate(crisp_edges(work), np.ones((5, 5), np.uint8)) > 0.5
     borders = drop_specks(mask=borders.astype(np.uint8) * 255, min_area=side // 12)
     detail = drop_specks(mask=cv2.Canny(gray, 80, 180), min_area=side // 12)
-    lines = thicken(mask=(borders > 0) | (detail > 0), width=max(3, round(side / 200)))
+    width = max(3, round(side / 200))
+    lines = outline_only(lines=thicken(mask=(borders > 0) | (detail > 0), width=width), region=face, width=width)
 
     # Back to full size: inks snapped again after a smooth scale, lightness and lines interpolated.
     colour = cv2.resize(INKS[index], (w, h), interpolation=cv2.INTER_LINEAR)
@@ -105,7 +131,17 @@ def render(*, image: np.ndarray, seed: int) -> np.ndarray:
     light = (lum > 0.6) & (index_full != _PAPER)
     dark = (lum < 0.33) & (index_full != _BLACK)
     bare = np.where(light, 1.0 - dots(0.36), 0.0).astype(np.float32)
-    printed = ink(image=base, coverage=bare, colour=tuple(int(c) for c in PAPER))
     black = np.where(dark, dots(0.3), 0.0).astype(np.float32)
+    if focus.faces:
+        # A face follows its own light, not the picture's: its lit side lighter than hair beside it,
+        # its eyes and the shadow of its nose darker than its cheeks. Flat areas of a cut-out lightness
+        # make a face unreadable.
+        on_face = cv2.resize(face.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        shading = cv2.resize(face_shading(gray=gray, focus=focus), (w, h), interpolation=cv2.INTER_LINEAR)
+        paper = np.clip((shading - FACE_PAPER_FROM) / 0.3, 0.0, 1.0) * FACE_PAPER_RADIUS
+        shadow = np.clip((FACE_BLACK_FROM - shading) / (FACE_BLACK_FROM - FACE_SOLID_BELOW), 0.0, 1.0) * 0.75
+        bare = np.where(on_face, np.clip((paper - dist) * sharp + 0.5, 0.0, 1.0), bare).astype(np.float32)
+        black = np.where(on_face, np.clip((shadow - dist) * sharp + 0.5, 0.0, 1.0), black).astype(np.float32)
+    printed = ink(image=base, coverage=bare, colour=tuple(int(c) for c in PAPER))
     outline = upscale_mask(mask=lines, height=h, width=w)
     return ink(image=printed, coverage=np.maximum(black, outline))

@@ -10,13 +10,23 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from functions.style.looks.grid import boost, cell_means, grid_for, tile_cells
+from functions.style.looks.focus import Focus
+from functions.style.looks.grid import Grid, focus_mosaic, tile_cells
 from functions.style.looks.palette import bgr_from_hex, nearest_index
 
 DESCRIPTION = "LEGO mosaic: 1×1 plates with round studs in real LEGO colours"
 
 # Studs along the long side: enough to recognise a face, few enough to see every stud.
 STUDS_ACROSS = 52
+MIN_PLATE = 6
+"""Smallest plate of the mosaic, px: a stud needs a few pixels to read as round."""
+MIN_DETAIL_PLATE = 4
+"""Smallest plate where the subject is, px: there a finer mosaic matters more than a crisp stud."""
+FACE_WEIGHTS = (3.0, 1.0, 1.0)
+"""A face's tiles are picked with lightness counted three times over: where a face is light and dark (eyes,
+mouth, the shadow of the nose) is what makes it a face; a skin tone a little off is still a face."""
+DETAIL_DEPTH = 2
+"""Plates where the subject is may be halved this many times."""
 
 # Solid LEGO colours (Rebrickable's RGB values).
 PALETTE = bgr_from_hex(
@@ -117,18 +127,37 @@ def _plate_light(cell: int) -> tuple[np.ndarray, np.ndarray]:
     return maps
 
 
-def _plates(cell: int) -> np.ndarray:
-    """One rendered plate per palette colour: N × cell × cell × 3 uint8."""
-    mul, add = _plate_light(cell)
+@lru_cache(maxsize=8)
+def _tile_light(cell: int) -> tuple[np.ndarray, np.ndarray]:
+    """(multiply, add) maps of a 1×1 tile: a plate without a stud, its smooth top barely bevelled, as
+    mosaics lay faces. A face drawn in studs and deep seams is a pattern the eye (and a face detector)
+    no longer reads as a face."""
+    mul = np.ones((cell, cell), np.float32)
+    add = np.zeros((cell, cell), np.float32)
+    mul[0, :] = mul[:, 0] = 1.04
+    mul[-1, :] = mul[:, -1] = 0.96
+    for shared in (mul, add):
+        shared.setflags(write=False)  # shared by every caller through the cache
+    return mul, add
+
+
+def _plates(cell: int, *, smooth: bool = False) -> np.ndarray:
+    """One rendered plate (or, `smooth`, tile) per palette colour: N × cell × cell × 3 uint8."""
+    mul, add = _tile_light(cell) if smooth else _plate_light(cell)
     colours = PALETTE.astype(np.float32)[:, None, None, :]
     tiles = colours * mul[None, :, :, None] + add[None, :, :, None]
     return np.clip(tiles + 0.5, 0, 255).astype(np.uint8)
 
 
-def render(*, image: np.ndarray, seed: int) -> np.ndarray:
+def render(*, image: np.ndarray, seed: int, focus: Focus) -> np.ndarray:
     del seed  # a mosaic has no randomness
     h, w = image.shape[:2]
-    grid = grid_for(height=h, width=w, across=STUDS_ACROSS, min_cell=6)
-    means = cell_means(image=boost(image=image, saturation=1.25, contrast=1.1), grid=grid)
-    index = nearest_index(image=means, palette=PALETTE)
-    return tile_cells(tiles=_plates(grid.cell), index=index, height=h, width=w)
+
+    def draw(means: np.ndarray, level: Grid, smooth: bool) -> np.ndarray:
+        weights = FACE_WEIGHTS if smooth else (1.0, 1.0, 1.0)
+        index = nearest_index(image=means, palette=PALETTE, weights=weights)
+        return tile_cells(tiles=_plates(level.cell, smooth=smooth), index=index, height=h, width=w)
+
+    return focus_mosaic(image=image, focus=focus, across=STUDS_ACROSS, min_cell=MIN_PLATE,
+                        min_detail_cell=MIN_DETAIL_PLATE, max_depth=DETAIL_DEPTH, saturation=1.25, contrast=1.1,
+                        draw=draw)

@@ -11,13 +11,23 @@ from functools import lru_cache
 
 import numpy as np
 
-from functions.style.looks.grid import boost, cell_means, grid_for, tile_cells
+from functions.style.looks.focus import Focus
+from functions.style.looks.grid import Grid, focus_mosaic, tile_cells
 from functions.style.looks.palette import bgr_from_hex, nearest_index
 
 DESCRIPTION = "Minecraft: the scene built from textured 16×16 pixel-art blocks"
 
 BLOCKS_ACROSS = 64
 TEXELS = 16
+MIN_BLOCK = 4
+"""Smallest block, px: below this a block is a speck, not a block."""
+DETAIL_DEPTH = 2
+"""Blocks where the subject is may be halved this many times (a 32 px block down to 8 px)."""
+SMOOTH_GRAIN = 0.3
+"""How much of a texture's grain the smooth (face) blocks keep."""
+LIGHTNESS_WEIGHTS = (2.0, 1.0, 1.0)
+"""Blocks are picked by colour distance with lightness counted double: the palette's neutral stones
+and woods lie close in hue, and what keeps a scene readable is where it is light and dark."""
 
 # Texture shades are quantised to a few levels, as in the game's hand-drawn textures.
 _SHADES = np.array([0.6, 0.72, 0.84, 0.94, 1.04, 1.14], dtype=np.float32)
@@ -60,6 +70,16 @@ def _bricks(rng: np.random.Generator) -> np.ndarray:
         off = 0 if row % 2 == 0 else 4
         m[row * 4 : row * 4 + 3, (off + 7) % 8 :: 8] = 1.22
     return _shade(np.minimum(m, 1.1)) * np.where(m > 1.15, 1.12, 1.0)
+
+
+def _stone_bricks(rng: np.random.Generator) -> np.ndarray:
+    """Four courses of large stones with dark joints, every other course offset by half a stone."""
+    m = 1.0 + rng.normal(0.0, 0.05, (TEXELS, TEXELS))
+    m[7::8, :] = 0.7
+    m[0:7, 7] = m[8:15, 15] = 0.7
+    m[0, :] += 0.08  # each stone's top edge catches the light
+    m[8, :] += 0.08
+    return _shade(m)
 
 
 def _cobble(rng: np.random.Generator) -> np.ndarray:
@@ -114,6 +134,10 @@ BLOCKS: tuple[tuple[str, str, Pattern], ...] = (
     ("dirt", "#866043", _speckle),
     ("stone", "#7D7D7D", _speckle),
     ("cobblestone", "#6F6F6F", _cobble),
+    ("stone bricks", "#7A797A", _stone_bricks),
+    ("andesite", "#888889", _speckle),
+    ("diorite", "#BDBCBD", _speckle),
+    ("calcite", "#DFE0DD", _noise),
     ("sand", "#DBD3A0", _speckle),
     ("oak planks", "#A2834F", _planks),
     ("spruce planks", "#6B4F30", _planks),
@@ -168,23 +192,34 @@ def _textures(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return textures, means
 
 
-def _blocks(*, seed: int, cell: int) -> np.ndarray:
-    """Textures scaled to the block size (nearest neighbour keeps texels crisp), edges darkened."""
-    textures, _ = _textures(seed)
+def _blocks(*, seed: int, cell: int, smooth: bool = False) -> np.ndarray:
+    """Textures scaled to the block size (nearest neighbour keeps texels crisp), edges darkened.
+
+    `smooth` blocks are the concrete kind: the same colours with a faint grain and faint edges, as
+    builders use for faces. Noisy textures and dark edges at that scale are a pattern the eye (and a
+    face detector) no longer reads as a face."""
+    textures, means = _textures(seed)
     idx = (np.arange(cell) * TEXELS) // cell
     big = textures[:, idx][:, :, idx].astype(np.float32)
+    dark_top, dark_bottom = (0.55, 0.45)
+    if smooth:
+        flat = means.astype(np.float32)[:, None, None, :]
+        big = flat + (big - flat) * SMOOTH_GRAIN
+        dark_top, dark_bottom = (0.92, 0.86)
     edge = np.ones((cell, cell), np.float32)
     e = max(1, cell // 24)
-    edge[:e, :] = edge[:, :e] = 0.55
-    edge[-e:, :] = edge[:, -e:] = 0.45
+    edge[:e, :] = edge[:, :e] = dark_top
+    edge[-e:, :] = edge[:, -e:] = dark_bottom
     return np.clip(big * edge[None, :, :, None], 0, 255).astype(np.uint8)
 
 
-def render(*, image: np.ndarray, seed: int) -> np.ndarray:
+def render(*, image: np.ndarray, seed: int, focus: Focus) -> np.ndarray:
     h, w = image.shape[:2]
-    grid = grid_for(height=h, width=w, across=BLOCKS_ACROSS, min_cell=4)
-    means = cell_means(image=boost(image=image, saturation=1.2, contrast=1.08), grid=grid)
     _, palette = _textures(seed)
-    index = nearest_index(image=means, palette=palette)
-    return tile_cells(tiles=_blocks(seed=seed, cell=grid.cell), index=index, height=h, width=w)
 
+    def draw(means: np.ndarray, level: Grid, smooth: bool) -> np.ndarray:
+        index = nearest_index(image=means, palette=palette, weights=LIGHTNESS_WEIGHTS)
+        return tile_cells(tiles=_blocks(seed=seed, cell=level.cell, smooth=smooth), index=index, height=h, width=w)
+
+    return focus_mosaic(image=image, focus=focus, across=BLOCKS_ACROSS, min_cell=MIN_BLOCK, min_detail_cell=MIN_BLOCK,
+                        max_depth=DETAIL_DEPTH, saturation=1.2, contrast=1.08, draw=draw)

@@ -8,14 +8,16 @@ from typing import Protocol
 import numpy as np
 
 from functions.style.looks import comic, ghibli, lego, minecraft, simpsons, sketch
+from functions.style.looks.focus import Focus, find_focus
 from shared.errors import OptionError
 from shared.models import Frozen
 
 
-class Render(Protocol):
-    """Paint a BGR uint8 picture in a look; returns a BGR uint8 picture of the same size."""
+class Paint(Protocol):
+    """Paint a BGR uint8 picture in a look, keeping `focus` (its faces and subject) readable; returns a
+    BGR uint8 picture of the same size. What each look module's `render` is."""
 
-    def __call__(self, *, image: np.ndarray, seed: int) -> np.ndarray: ...
+    def __call__(self, *, image: np.ndarray, seed: int, focus: Focus) -> np.ndarray: ...
 
 
 class LookInfo(Frozen):
@@ -29,7 +31,11 @@ class LookInfo(Frozen):
 class Look:
     name: str
     description: str
-    render: Render
+    paint: Paint
+
+    def render(self, *, image: np.ndarray, seed: int) -> np.ndarray:
+        """`image` (BGR uint8) in this look, its faces and subject found first (see looks/focus.py)."""
+        return self.paint(image=image, seed=seed, focus=find_focus(image=image))
 
 
 LOOKS: dict[str, Look] = {

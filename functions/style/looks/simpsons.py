@@ -6,11 +6,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from functions.style.looks.focus import Focus
 from functions.style.looks.ink import (
+    crisp_edges,
     drop_specks,
+    face_shading,
+    face_skin,
     flatten,
     ink,
+    outline_only,
     region_borders,
+    skin_tone,
     thicken,
     upscale_mask,
     work_copy,
@@ -22,6 +28,17 @@ DESCRIPTION = "Simpsons cartoon: flat bright colours, yellow skin, thick black o
 WORK_SIDE = 960
 COLOURS = 9
 YELLOW = bgr_from_hex("#FED90F")[0]
+TONE_STEP = 0.15
+"""A found face is cel-shaded in yellows whose lightness steps by this share of the face's typical
+lightness: full yellow where it is lit, darker yellows in its shadows, near black in its creases."""
+HIGHLIGHT_FROM = 1.1
+"""Where a found face is lighter than this share of its typical lightness (the lit side of the nose,
+cheekbones, the forehead), it takes a paler yellow: a face's light must stay lighter than its hair."""
+_LEVELS = np.minimum(np.arange(int(np.ceil(1.0 / TONE_STEP)), -1, -1) * TONE_STEP, 1.0)
+_PALE = YELLOW.astype(np.float32) * 0.85 + 255.0 * 0.15
+_YELLOWS = YELLOW[None, :].astype(np.float32) * _LEVELS[:, None]
+TONES = np.clip(np.vstack([_PALE, _YELLOWS]) + 0.5, 0, 255).astype(np.uint8)
+"""The face's yellows: the highlight, then YELLOW, then darker and darker shadow yellows down to black."""
 
 
 def _skin(image: np.ndarray) -> np.ndarray:
@@ -30,14 +47,9 @@ def _skin(image: np.ndarray) -> np.ndarray:
     Colour alone cannot tell skin from a ginger cat, a wooden table or a sunlit brick wall, so only
     solid blobs of a face-to-figure size count, and nothing does when skin-coloured areas would cover
     much of the picture (then it is fur or wood, not people)."""
-    ycc = cv2.cvtColor(image, cv2.COLOR_BGR2YCrCb).astype(np.float32)
-    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-    hue, sat = hsv[..., 0], hsv[..., 1]
-    y, cr, cb = ycc[..., 0], ycc[..., 1], ycc[..., 2]
-    chroma = ((cr - 149.0) / 13.0) ** 2 + ((cb - 108.0) / 8.0) ** 2
-    # Skin is orange-red; blonde hair and sand sit further toward yellow (OpenCV hue 0..179).
-    reddish = (hue <= 17) | (hue >= 170)
-    raw = ((chroma <= 1.0) & reddish & (y >= 80) & (sat >= 25) & (sat <= 150)).astype(np.uint8) * 255
+    y = cv2.cvtColor(image, cv2.COLOR_BGR2YCrCb)[..., 0]
+    sat = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)[..., 1]
+    raw = (skin_tone(image, reach=1.0) & (y >= 80) & (sat >= 25) & (sat <= 150)).astype(np.uint8) * 255
     k = max(3, round(max(image.shape[:2]) / 160)) | 1
     brush = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     mask = cv2.morphologyEx(cv2.morphologyEx(raw, cv2.MORPH_OPEN, brush), cv2.MORPH_CLOSE, brush)
@@ -54,7 +66,7 @@ def _skin(image: np.ndarray) -> np.ndarray:
             cv2.drawContours(out, [contour], -1, 255, thickness=cv2.FILLED)
     # Inside a face, shadowed skin falls outside the strict box: relax it there, so the face is
     # painted yellow whole rather than patched with the hair's colour; eyes and mouth are inked on top.
-    return (out > 0) & (chroma <= 1.8) & reddish
+    return (out > 0) & skin_tone(image)
 
 
 def _cartoon_colours(palette: np.ndarray) -> np.ndarray:
@@ -69,26 +81,44 @@ def _cartoon_colours(palette: np.ndarray) -> np.ndarray:
     return out.reshape(-1, 3)
 
 
-def render(*, image: np.ndarray, seed: int) -> np.ndarray:
+def render(*, image: np.ndarray, seed: int, focus: Focus) -> np.ndarray:
     h, w = image.shape[:2]
     work = work_copy(image=image, long_side=WORK_SIDE)
     smooth = flatten(image=work, passes=4, sigma_color=30)
     found = kmeans_lab(image=smooth, k=COLOURS, seed=seed)
-    palette = np.vstack([_cartoon_colours(found), YELLOW[None, :]])
-    yellow = len(palette) - 1
+    palette = np.vstack([_cartoon_colours(found), TONES])
+    tones = len(found)
+    yellow = tones + 1
 
     index = nearest_index(image=smooth, palette=found)
     index[_skin(smooth)] = yellow
+    gray = cv2.cvtColor(smooth, cv2.COLOR_BGR2GRAY)
+    # A face the detector found is painted yellow, cel-shaded where the photo's face is in shadow (eye
+    # sockets, under the nose and chin): once a face is one colour, the shading is what still says
+    # where its eyes and mouth are. (The skin test above is for the faces the detector does not find:
+    # turned away, small, drawn.)
+    face = face_skin(image=smooth, focus=focus)
+    shading = face_shading(gray=gray, focus=focus)
+    steps = len(_LEVELS) - 1 - np.clip(np.round(shading / TONE_STEP), 0, len(_LEVELS) - 1)
+    tone = np.where(shading >= HIGHLIGHT_FROM, 0, 1 + steps).astype(np.uint8)
+    index[face] = tones + tone[face]
     # Merge speckles into their surroundings: median of the flat picture, snapped back to the palette.
+    # A face keeps its small shapes: an eye is a few pixels across.
+    painted = index.copy()
     flat = cv2.medianBlur(palette[index], 9)
     index = nearest_index(image=flat, palette=palette)
+    index[face] = painted[face]
 
     side = max(work.shape[:2])
     border = region_borders(index=index, palette=palette, min_delta_e=18.0)
+    # Only where the photo has an edge: the bands a smooth sky falls into are not outlined.
+    border &= cv2.dilate(crisp_edges(work), np.ones((5, 5), np.uint8)) > 0.5
     border = drop_specks(mask=border.astype(np.uint8) * 255, min_area=side // 12)
-    gray = cv2.cvtColor(smooth, cv2.COLOR_BGR2GRAY)
     detail = drop_specks(mask=cv2.Canny(gray, 80, 180), min_area=side // 12)
-    lines = thicken(mask=(border > 0) | (detail > 0), width=max(2, round(side / 260)))
+    lines_width = max(2, round(side / 260))
+    lines = thicken(mask=(border > 0) | (detail > 0), width=lines_width)
+    # Faces are drawn as cartoonists draw them: outlined, with no lines across them.
+    lines = outline_only(lines=lines, region=face, width=lines_width)
 
     # Scale the flat colours up smoothly and snap them back, so region edges are curves, not stairs.
     big = cv2.resize(palette[index], (w, h), interpolation=cv2.INTER_LINEAR)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from functions.style.looks.focus import Focus
 from functions.style.looks.ink import work_copy
 
 DESCRIPTION = "Pencil sketch: graphite lines and cross-hatching on warm paper"
@@ -34,7 +35,8 @@ def _strokes(*, height: int, width: int, angle: float, pitch: float, rng: np.ran
     return np.clip((0.38 - line) / 0.25, 0, 1) * (0.55 + 0.45 * noise)
 
 
-def render(*, image: np.ndarray, seed: int) -> np.ndarray:
+def render(*, image: np.ndarray, seed: int, focus: Focus) -> np.ndarray:
+    del focus  # graphite follows the photo's own light everywhere, so faces keep their shading as they are
     h, w = image.shape[:2]
     rng = np.random.default_rng(seed)
     work = work_copy(image=image, long_side=WORK_SIDE)

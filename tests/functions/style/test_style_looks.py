@@ -12,8 +12,10 @@ import pytest
 
 from functions.style import list_looks
 from functions.style.looks import LOOKS
+from functions.style.looks.focus import find_focus
 from functions.style.providers import LocalStyleProvider
 from shared.errors import OptionError
+from shared.models import Box
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 SIMPSONS_YELLOW = (15, 217, 254)  # BGR of the show's skin colour
@@ -90,16 +92,35 @@ def grid_pitch(image: np.ndarray) -> tuple[int, float]:
     return best, float(r[best])
 
 
-def cells(image: np.ndarray, pitch: int) -> np.ndarray:
-    """The picture cut into its grid cells (n × pitch × pitch × 3), keeping only whole cells. The grid's
-    phase is where the darkest line of each period lies (the seam), the cell beginning just after it."""
+def cells_at(image: np.ndarray, pitch: int) -> tuple[np.ndarray, np.ndarray]:
+    """The picture cut into its grid cells (n × pitch × pitch × 3), keeping only whole cells, and each
+    cell's top-left corner (n × 2, y and x in pixels). The grid's phase is where the darkest line of each
+    period lies (the seam), the cell beginning just after it."""
     g = gray(image)
     cols, rows = g.mean(axis=0), g.mean(axis=1)
     x0 = (int(np.argmin([cols[k::pitch].mean() for k in range(pitch)])) + 1) % pitch
     y0 = (int(np.argmin([rows[k::pitch].mean() for k in range(pitch)])) + 1) % pitch
     ny, nx = (image.shape[0] - y0) // pitch, (image.shape[1] - x0) // pitch
     block = image[y0 : y0 + ny * pitch, x0 : x0 + nx * pitch]
-    return block.reshape(ny, pitch, nx, pitch, 3).transpose(0, 2, 1, 3, 4).reshape(-1, pitch, pitch, 3)
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    corners = np.stack([y0 + yy.ravel() * pitch, x0 + xx.ravel() * pitch], axis=1)
+    return block.reshape(ny, pitch, nx, pitch, 3).transpose(0, 2, 1, 3, 4).reshape(-1, pitch, pitch, 3), corners
+
+
+def cells(image: np.ndarray, pitch: int) -> np.ndarray:
+    return cells_at(image, pitch)[0]
+
+
+def away_from(corners: np.ndarray, pitch: int, boxes: list[Box], shape: tuple[int, ...]) -> np.ndarray:
+    """Which cells (bool per corner) lie wholly outside every box (normalised) grown by one cell."""
+    h, w = shape[:2]
+    keep = np.ones(len(corners), bool)
+    for b in boxes:
+        x0, x1 = b.x * w - pitch, (b.x + b.w) * w + pitch
+        y0, y1 = b.y * h - pitch, (b.y + b.h) * h + pitch
+        ys, xs = corners[:, 0], corners[:, 1]
+        keep &= (xs + pitch <= x0) | (xs >= x1) | (ys + pitch <= y0) | (ys >= y1)
+    return keep
 
 
 # ---------------------------------------------------------------- fixtures
@@ -270,11 +291,15 @@ def test_minecraft_is_a_grid_of_48_to_80_blocks_across(large: dict[str, np.ndarr
     assert strength > 0.8
 
 
-def test_minecraft_blocks_are_a_few_noisy_pixel_art_textures(large: dict[str, np.ndarray]) -> None:
+def test_minecraft_blocks_are_a_few_noisy_pixel_art_textures(large: dict[str, np.ndarray], media_dir: Path) -> None:
     out = large["minecraft"]
     pitch, _ = grid_pitch(out)
     assert pitch == 16  # one texel per pixel at this size: the textures can be read exactly
-    blocks = cells(out, pitch)
+    # Where the subject is, blocks are halved (test_block_looks_are_finer_where_the_subject_is); the
+    # rest of the picture is whole blocks.
+    focus = find_focus(image=load(media_dir, "astronaut.png", long_side=1024))
+    blocks, corners = cells_at(out, pitch)
+    blocks = blocks[away_from(corners, pitch, [focus.subject, *focus.faces], out.shape)]
     patterns, first = np.unique(blocks.reshape(len(blocks), -1), axis=0, return_index=True)
     # Thousands of blocks, drawn from a few dozen textures (one per block type in the palette).
     assert len(blocks) > 3000
@@ -300,6 +325,24 @@ def test_minecraft_seed_changes_the_textures_not_the_layout(photos: dict[str, np
     assert layout_correlation(a, b) > 0.95
 
 
+@pytest.mark.parametrize("look", ["lego", "minecraft"])
+def test_block_looks_are_finer_where_the_subject_is(look: str, large: dict[str, np.ndarray], media_dir: Path) -> None:
+    """Over the astronaut's face the blocks are halved (or quartered): a face a dozen blocks across is
+    mush. Away from the subject they keep their size, so the mosaic still reads as one."""
+    out = large[look]
+    pitch, _ = grid_pitch(out)
+    focus = find_focus(image=load(media_dir, "astronaut.png", long_side=1024))
+    assert len(focus.faces) == 1
+    face = focus.faces[0]
+    h, w = out.shape[:2]
+    crop = out[int(face.y * h) : int((face.y + face.h) * h), int(face.x * w) : int((face.x + face.w) * w)]
+    fine, _ = grid_pitch(crop)
+    assert fine <= pitch // 2, (fine, pitch)
+    # Away from the subject: whole cells of the coarse pitch.
+    _, corners = cells_at(out, pitch)
+    assert away_from(corners, pitch, [focus.subject, *focus.faces], out.shape).mean() > 0.8
+
+
 # ---------------------------------------------------------------- drawn looks
 
 
@@ -313,11 +356,18 @@ def test_simpsons_inks_thick_outlines(photos: dict[str, np.ndarray], styled: dic
 
 
 def test_simpsons_turns_a_face_yellow_but_not_a_cat(styled: dict) -> None:
+    """A face is painted in the show's yellow, cel-shaded in lighter and darker yellows of the same hue
+    (its shadows are what keeps it a face); a cat's ginger fur stays fur."""
+
     def yellowness(region: np.ndarray) -> float:
-        return float((np.abs(region.astype(int) - SIMPSONS_YELLOW).sum(axis=2) < 30).mean())
+        hsv = cv2.cvtColor(region, cv2.COLOR_BGR2HSV).astype(int)
+        show = cv2.cvtColor(np.uint8([[SIMPSONS_YELLOW]]), cv2.COLOR_BGR2HSV).astype(int)[0, 0]
+        return float(((np.abs(hsv[..., 0] - show[0]) <= 3) & (hsv[..., 1] > 180) & (hsv[..., 2] > 60)).mean())
 
     face = styled[("astronaut", "simpsons")][90:150, 195:255]  # the astronaut's cheeks and nose
-    assert yellowness(face) > 0.5
+    assert yellowness(face) > 0.8
+    # The show's own yellow itself, not only its hue, covers a good part of the face.
+    assert np.all(face == SIMPSONS_YELLOW, axis=2).mean() > 0.2
     assert yellowness(styled[("cat", "simpsons")]) < 0.05
 
 
