@@ -32,9 +32,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.providers.keys import ProviderKeys, provider_keys
 
 PHOTO_MAX_PIXELS = 210_000_000
-"""The largest photo a phone or camera makes, with room: a 200 MP phone's 16320 x 12240 is 199.8 MP. Memory does
-not grow with it (photos decode in bands or at reduced scale, under `decode_memory_mb`): it stops headers
-that claim giga-pixels, whose decoding would only cost time."""
+"""The largest photo a phone or camera makes, with room: a 200 MP phone's 16320 x 12240 is 199.8 MP. It stops
+headers that claim giga-pixels, and bounds the one photo that may decode alone past `decode_memory_mb` (a HEIC
+or WebP decodes only whole: about 11 bytes a pixel at its peak); PNGs and JPEGs decode in bands or at reduced
+scale whatever their size."""
 
 
 MOMENTLOOP_VARIABLES = SettingsConfigDict(env_prefix="MOMENTLOOP_", env_file=".env", extra="ignore")
@@ -109,7 +110,7 @@ class Settings(BaseSettings):
     decode_memory_mb: int = Field(
         default=512, ge=64,
         description="Memory all photo decodes of one process may hold at once, MiB: decodes wait for room, and a "
-        "photo that alone would need more (one only decodable whole, e.g. a 200 MP WebP) is refused.",
+        "photo that alone needs more (one only decodable whole, e.g. a 200 MP HEIC) waits to decode alone.",
     )
     max_photo_side: int = Field(
         default=3840, ge=256, description="Photos are downscaled to this long side right after decoding."

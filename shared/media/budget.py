@@ -3,7 +3,10 @@
 Every decode first says how much it will hold at its peak; `DecodeBudget` lets it start once what the
 decodes already running hold leaves room for it, so an upload burst, a pipeline's analysis pool and a
 product job together never hold more than the budget, however many photos arrive. A photo that alone
-would need more than the whole budget is refused rather than queued: waiting would not make it fit."""
+needs more than the whole budget (a 200 MP HEIC from a phone, which libheif hands over whole) is not
+refused: it waits until nothing else decodes, then runs alone, and what arrives meanwhile waits behind
+it. A process's decodes so hold at most the larger of the budget and one photo, which the pixel limit
+(shared/settings.py) bounds."""
 
 from __future__ import annotations
 
@@ -21,11 +24,12 @@ MIB = 1024 * 1024
 
 
 class DecodeBudget:
-    """A semaphore counted in bytes."""
+    """A semaphore counted in bytes, where what is bigger than the whole budget runs alone."""
 
     def __init__(self, *, limit_bytes: int) -> None:
         self.limit = limit_bytes
         self._held = 0
+        self._alone_waiting = 0
         self._changed = threading.Condition()
 
     @property
@@ -35,11 +39,18 @@ class DecodeBudget:
     @contextmanager
     def hold(self, nbytes: int) -> Iterator[None]:
         """Wait until `nbytes` fit beside what the running decodes hold, hold them for the block, then give
-        the freed memory back to the system. The caller refuses what could never fit (it would wait forever)."""
-        if nbytes > self.limit:
-            raise ValueError(f"{nbytes} bytes can never fit in a budget of {self.limit}")
+        the freed memory back to the system. More than the whole budget waits until nothing else is held
+        and runs alone; while it waits, nothing new starts (a stream of small photos would otherwise keep
+        it waiting for as long as the stream lasts)."""
         with self._changed:
-            self._changed.wait_for(lambda: self._held + nbytes <= self.limit)
+            if nbytes > self.limit:
+                self._alone_waiting += 1
+                try:
+                    self._changed.wait_for(lambda: self._held == 0)
+                finally:
+                    self._alone_waiting -= 1
+            else:
+                self._changed.wait_for(lambda: not self._alone_waiting and self._held + nbytes <= self.limit)
             self._held += nbytes
         try:
             yield

@@ -151,10 +151,8 @@ def _decode(*, path: Path, max_pixels: int, max_side: int, label: str) -> Decode
         needed = _peak_bytes(im=im, banded=bands is not None, size=(width, height), max_side=max_side)
         budget = decode_budget()
         if needed > budget.limit:
-            raise PhotoError(
-                f"decoding this {width}x{height} {fmt} takes about {needed // MIB} MiB at once, over the "
-                f"{budget.limit // MIB} MiB a photo may use", name=label,
-                hint="save it smaller, or as a baseline JPEG or a PNG (those decode a part at a time)")
+            log.info("%s: decoding this %dx%d %s takes about %d MiB at once, over the %d MiB budget: it "
+                     "decodes alone", label, width, height, fmt, needed // MIB, budget.limit // MIB)
         with budget.hold(needed):
             if bands is None:
                 im = _load(im=im, path=path, max_pixels=max_pixels, max_side=max_side, label=label)
