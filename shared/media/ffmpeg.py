@@ -15,12 +15,24 @@ from shared.errors import FFmpegError
 
 log = logging.getLogger(__name__)
 
-# What the project asks of ffmpeg: compose's crossfades and loudness normalisation, the final video's and
-# the turntable's encoders, and the input option that sets a video's display rotation (ffmpeg 6.0 on;
-# Debian 12's 5.1 has the rest but not this one, and the videos of rotated phones are made with it).
-_NEEDED_FILTERS = ("xfade", "loudnorm")
-_NEEDED_ENCODERS = ("libx264", "libvpx-vp9")
-_NEEDED_OPTIONS = ("-display_rotation",)
+# What the project asks of an ffmpeg, so that one on PATH missing any of it is passed over for the wheel's.
+# Exactly what the code uses: tests/shared/test_media_ffmpeg.py reads the filters out of every ffmpeg-python
+# graph and filter chain, and the codecs out of every command, and fails when these lists and the code differ.
+NEEDED_FILTERS = (
+    # compose: each scene's frames, the crossfades, the final frames' tags
+    "setpts", "fps", "tpad", "trim", "scale", "crop", "format", "setparams", "setsar", "settb", "xfade",
+    # compose: the music shaped, levelled by one gain and a true-peak limiter, and measured
+    "atrim", "asetpts", "aformat", "apad", "afade", "volume", "aresample", "alimiter", "ebur128",
+    # a user's song to WAV
+    "volumedetect", "pan",
+)
+NEEDED_ENCODERS = ("libx264", "libvpx-vp9", "aac", "pcm_s16le", "pcm_f32le")
+NEEDED_DECODERS = ("libvpx-vp9",)
+"""Decoders named before an input: the turntable's alpha plane is read only by libvpx (the native vp9
+decoder drops it)."""
+NEEDED_OPTIONS = ("-display_rotation",)
+"""The input option that sets a video's display rotation (ffmpeg 6.0 on; Debian 12's 5.1 has everything
+else, and the videos of rotated phones are made with it)."""
 
 
 def _listing(exe: str, *what: str) -> str:
@@ -31,12 +43,15 @@ def _listing(exe: str, *what: str) -> str:
 def missing_capabilities(exe: str) -> list[str]:
     """What `exe` lacks of what the project uses (empty: it has it all; an ffmpeg that cannot run lacks all)."""
     try:
-        filters, encoders, options = _listing(exe, "-filters"), _listing(exe, "-encoders"), _listing(exe, "-h", "long")
+        filters, encoders, decoders = _listing(exe, "-filters"), _listing(exe, "-encoders"), _listing(exe, "-decoders")
+        options = _listing(exe, "-h", "long")
     except (OSError, subprocess.SubprocessError):
-        return [*_NEEDED_FILTERS, *_NEEDED_ENCODERS, *_NEEDED_OPTIONS]
-    return ([f for f in _NEEDED_FILTERS if f" {f} " not in filters]
-            + [e for e in _NEEDED_ENCODERS if f" {e} " not in encoders]
-            + [o for o in _NEEDED_OPTIONS if f"\n{o}" not in f"\n{options}"])
+        return [*NEEDED_FILTERS, *(f"{e} encoder" for e in NEEDED_ENCODERS),
+                *(f"{d} decoder" for d in NEEDED_DECODERS), *NEEDED_OPTIONS]
+    return ([f for f in NEEDED_FILTERS if f" {f} " not in filters]
+            + [f"{e} encoder" for e in NEEDED_ENCODERS if f" {e} " not in encoders]
+            + [f"{d} decoder" for d in NEEDED_DECODERS if f" {d} " not in decoders]
+            + [o for o in NEEDED_OPTIONS if f"\n{o}" not in f"\n{options}"])
 
 
 @lru_cache(maxsize=1)

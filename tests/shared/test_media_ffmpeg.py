@@ -1,10 +1,12 @@
 """Which ffmpeg the project runs: one on PATH when it has everything the project uses, else the binary in
-the imageio-ffmpeg wheel. An ffmpeg that answers like Debian 12's 5.1 (xfade, loudnorm, libx264 and
-libvpx-vp9, but no -display_rotation) is passed over; the one chosen makes a rotated video for real."""
+the imageio-ffmpeg wheel. An ffmpeg that answers like Debian 12's 5.1 (every filter and codec, but no
+-display_rotation) is passed over; the one chosen makes a rotated video for real. What "everything" is
+comes from the code: every filter in its ffmpeg-python graphs and filter chains, every codec it names."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,18 +15,29 @@ import av
 import imageio_ffmpeg
 import pytest
 
-from shared.media.ffmpeg import ffmpeg_exe, missing_capabilities
+from functions.music.user_track import conversion_args
+from shared.media import h264
+from shared.media.ffmpeg import (
+    NEEDED_DECODERS,
+    NEEDED_ENCODERS,
+    NEEDED_FILTERS,
+    ffmpeg_exe,
+    missing_capabilities,
+)
 
-FILTERS = """Filters:
- ... xfade             VV->V      Cross fade one video with another video.
- ... loudnorm          A->A       EBU R128 loudness normalization
- ... scale             V->V       Scale the input video size and/or convert the image format.
-"""
-ENCODERS = """Encoders:
- V....D libx264              libx264 H.264 / AVC / MPEG-4 AVC / MPEG-4 part 10 (codec h264)
- V....D libvpx-vp9           libvpx VP9 (codec vp9)
- A....D aac                  AAC (Advanced Audio Coding)
-"""
+PROJECT = Path(__file__).resolve().parents[2]
+SOURCES = sorted(p for folder in ("functions", "shared", "api") for p in (PROJECT / folder).rglob("*.py"))
+SOURCES.append(PROJECT / "modal_app.py")
+
+
+def listing(title: str, names: tuple[str, ...] | list[str], kind: str) -> str:
+    """`ffmpeg -filters`/`-encoders`/`-decoders` as ffmpeg prints them, for these names."""
+    return title + "\n" + "".join(f" {kind} {name:<20} {name} (what it does)\n" for name in names)
+
+
+ALL = {"filters": listing("Filters:", NEEDED_FILTERS, "..."),
+       "encoders": listing("Encoders:", [*NEEDED_ENCODERS, "libx264rgb"], "V....D"),
+       "decoders": listing("Decoders:", [*NEEDED_DECODERS, "vp9", "h264"], "VFS..D")}
 OPTIONS_5_1 = """Advanced per-file options:
 -map [-]input_file_id[:stream_specifier][,sync_file_id[:stream_s  set input stream mapping
 -itsscale scale     set the input ts scale
@@ -33,10 +46,10 @@ OPTIONS_6_1 = OPTIONS_5_1 + """-display_rotation[:<stream_spec>] <angle>  set pu
 """
 
 
-def fake_ffmpeg(folder: Path, *, version: str, options: str) -> Path:
+def fake_ffmpeg(folder: Path, *, version: str, options: str, lists: dict[str, str] | None = None) -> Path:
     """A script named ffmpeg that answers the capability questions as an ffmpeg `version` would."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in (("filters", FILTERS), ("encoders", ENCODERS), ("options", options)):
+    for name, text in [*(lists or ALL).items(), ("options", options)]:
         (folder / f"{name}.txt").write_text(text)
     exe = folder / "ffmpeg"
     exe.write_text(f"""#!/bin/sh
@@ -46,6 +59,7 @@ for arg in "$@"; do
     -version) echo "ffmpeg version {version} Copyright (c) 2000-2024 the FFmpeg developers"; exit 0 ;;
     -filters) cat "$here/filters.txt"; exit 0 ;;
     -encoders) cat "$here/encoders.txt"; exit 0 ;;
+    -decoders) cat "$here/decoders.txt"; exit 0 ;;
     long) cat "$here/options.txt"; exit 0 ;;
   esac
 done
@@ -97,3 +111,56 @@ def test_momentloop_ffmpeg_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     old = fake_ffmpeg(tmp_path / "bin", version="5.1.6-0+deb12u1", options=OPTIONS_5_1)
     monkeypatch.setenv("MOMENTLOOP_FFMPEG", str(old))
     assert ffmpeg_exe() == str(old), "a binary the user names is used as named"
+
+
+def test_an_ffmpeg_without_the_limiter_or_the_alpha_decoder_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_resolution: None
+) -> None:
+    """Compose levels the music with alimiter and checks it with ebur128 (loudnorm is no longer used):
+    an ffmpeg without them, or without libvpx to read a turntable's alpha, cannot make the video."""
+    filters = [*(f for f in NEEDED_FILTERS if f not in ("alimiter", "ebur128")), "loudnorm"]
+    lacking = {**ALL, "filters": listing("Filters:", filters, "..."),
+               "decoders": listing("Decoders:", ["vp9", "h264"], "VFS..D")}
+    odd = fake_ffmpeg(tmp_path / "bin", version="7.0-minimal", options=OPTIONS_6_1, lists=lacking)
+    monkeypatch.setenv("PATH", f"{odd.parent}{os.pathsep}{os.environ['PATH']}")
+    assert missing_capabilities(str(odd)) == ["alimiter", "ebur128", "libvpx-vp9 decoder"]
+    assert ffmpeg_exe() == imageio_ffmpeg.get_ffmpeg_exe(), "its loudnorm (no longer used) does not make up for them"
+
+
+# What the code asks of ffmpeg, read out of it: filters in ffmpeg-python graphs (`.filter("name", ...)`,
+# `ffmpeg.filter([...], "name", ...)`), filter chains handed to -vf/-af, codecs after -c:v/-c:a/vcodec/acodec.
+_GRAPH_FILTER = re.compile(r"""\.filter\(\s*(?:\[[^\]]*\]\s*,\s*)?["']([a-z0-9_]+)["']""")
+_CODEC = re.compile(r"""(?:["']-c:[va]["']\s*,\s*|[va]codec["']?\s*[=:]\s*)["']([a-z0-9_-]+)["']""")
+_CHAIN_FLAG = re.compile(r"""["']-(?:vf|af|filter_complex|lavfi|filter:[va])["']""")
+
+
+def chain_filters(chain: str) -> set[str]:
+    return {part.split("=", 1)[0].strip() for part in re.split(r"[,;]", chain) if part.strip()}
+
+
+def test_the_needed_lists_are_exactly_what_the_code_uses() -> None:
+    in_graphs, codecs, chained_in = set(), set(), set()
+    for path in SOURCES:
+        text = path.read_text()
+        if path.name == "ffmpeg.py" and path.parent.name == "media":
+            continue  # the lists themselves
+        in_graphs |= set(_GRAPH_FILTER.findall(text))
+        codecs |= set(_CODEC.findall(text)) - {"copy"}
+        if _CHAIN_FLAG.search(text):
+            chained_in.add(str(path.relative_to(PROJECT)))
+    # The two filter chains written as text, built by the code that writes them.
+    assert chained_in == {"functions/clips/encode.py", "functions/music/user_track.py"}, \
+        "a new -vf/-af chain: add its builder here so its filters are checked"
+    chains = chain_filters(h264.frame_tags_filter())
+    for channels in (1, 2):
+        args = conversion_args(src=Path("in.m4a"), dst=Path("out.wav"), channels=channels)
+        chains |= chain_filters(args[args.index("-af") + 1])
+    used = in_graphs | chains
+    assert {"xfade", "alimiter", "ebur128", "aresample", "volumedetect", "setparams"} <= used, "the reader works"
+    assert sorted(used) == sorted(NEEDED_FILTERS)
+    assert len(set(NEEDED_FILTERS)) == len(NEEDED_FILTERS)
+    assert codecs == set(NEEDED_ENCODERS) | set(NEEDED_DECODERS)
+
+
+def test_the_ffmpeg_the_project_runs_has_everything(fresh_resolution: None) -> None:
+    assert missing_capabilities(ffmpeg_exe()) == []
