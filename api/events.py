@@ -18,13 +18,13 @@ from typing import Any
 
 from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 
-from shared.jobs import JobStore
-from shared.models import JobRecord, JobStatus, ProgressEvent
+from shared.jobs import FINISHED, JobStore
+from shared.models import JobRecord, ProgressEvent
 
 log = logging.getLogger(__name__)
 
 TERMINAL_EVENTS = frozenset({"done", "failed"})
-TERMINAL_STATUSES: frozenset[JobStatus] = frozenset({"done", "failed", "cancelled"})
+"""The event types a job's log ends with (a cancel writes `failed` with status `cancelled`)."""
 
 
 class JobFeed:
@@ -121,7 +121,7 @@ class EventHub:
                     last = new[-1] if new else (feed.events[-1] if feed.events else None)
                     if last is not None and last.type in TERMINAL_EVENTS:
                         job: JobRecord = await self._read(self.jobs.get_job, feed.job_id)
-                        final = job.status in TERMINAL_STATUSES
+                        final = job.status in FINISHED
                     feed.publish(new, final=final)
                     feed.ready.set()
                 if feed.subscribers == 0:

@@ -8,6 +8,7 @@ from api.deps import CurrentUser, Stores, UserProject
 from api.errors import error_responses
 from api.schemas import ProjectCreate, ProjectPublic, ProjectUpdate
 from api.views import project_public
+from shared.jobs import UNFINISHED
 
 router = APIRouter(tags=["projects"], responses=error_responses(401, 422))
 
@@ -49,6 +50,6 @@ def update_project(body: ProjectUpdate, project: UserProject, user: CurrentUser,
 def delete_project(project: UserProject, user: CurrentUser, state: Stores) -> None:
     """The project, its assets, storyboard, jobs and exports. Its running jobs are cancelled first."""
     for link in state.projects.list_job_links(project_id=project.id):
-        if state.jobs.get_job(link.job_id).status in ("queued", "running"):
+        if state.jobs.get_job(link.job_id).status in UNFINISHED:
             state.runner.cancel(link.job_id)
     state.projects.delete_project(user_id=user.id, project_id=project.id)
