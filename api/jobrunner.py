@@ -7,9 +7,13 @@ the job back in the queue for the next start.
 
 Several replicas may share one job store (PostgreSQL). A replica runs a job only while it holds the
 job's lease (api/leases.py): it claims the job before queueing it, a heartbeat renews the leases of
-all the jobs it holds, and it releases each one when done. The same heartbeat looks for unfinished
+all the jobs it holds, and it releases each one when done. A second thread looks for unfinished
 jobs nobody holds (their replica died: its lease ran out) and takes them over, with a `resumed by
-<replica>` event. A replica whose lease was lost stops that job at once and writes nothing more."""
+<replica>` event. A replica whose lease was lost stops that job at once and writes nothing more.
+
+The renewals have a thread of their own: the look-out asks the database about every unfinished job and
+its project, and when that waits (a busy database, a lock, a busy machine) the renewals must not wait
+behind it, or the replica loses the jobs it is running to another one while both are alive."""
 
 from __future__ import annotations
 
@@ -144,7 +148,7 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
         self._draining = threading.Event()  # stopping: no new job is taken; held leases are still renewed
         self._closing = threading.Event()
-        self._heartbeat: threading.Thread | None = None
+        self._heartbeats: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -155,8 +159,10 @@ class JobRunner:
             t = threading.Thread(target=self._worker, name=f"ml-job-{n}", daemon=True)
             t.start()
             self._threads.append(t)
-        self._heartbeat = threading.Thread(target=self._beat, name="ml-job-leases", daemon=True)
-        self._heartbeat.start()
+        for target, name in ((self._renew_beat, "ml-job-leases"), (self._takeover_beat, "ml-job-takeover")):
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            self._heartbeats.append(t)
 
     def stop(self) -> None:
         self._draining.set()  # what this replica lets go of now is for the others to take
@@ -168,11 +174,11 @@ class JobRunner:
         deadline = time.monotonic() + self.settings.shutdown_grace_seconds
         for t in self._threads:
             t.join(timeout=max(0.0, deadline - time.monotonic()))
-        # The heartbeat goes last: a job still finishing its item keeps its lease until the process ends
+        # The heartbeats go last: a job still finishing its item keeps its lease until the process ends
         # (then it runs out, and another replica resumes the job).
         self._closing.set()
-        if self._heartbeat is not None:
-            self._heartbeat.join(timeout=max(1.0, deadline - time.monotonic()))
+        for t in self._heartbeats:
+            t.join(timeout=max(1.0, deadline - time.monotonic()))
         runner_stopped(self.owner)
 
     def resume_interrupted(self) -> list[str]:
@@ -210,17 +216,25 @@ class JobRunner:
             return None
         return held.owner if died_on_this_host(held.owner) else None
 
-    def _beat(self) -> None:
-        """Renew the leases of the jobs this replica holds; take over the jobs whose owner died."""
+    def _renew_beat(self) -> None:
+        """Renew the leases of the jobs this replica holds, every heartbeat, whatever else waits."""
         while not self._closing.wait(self.settings.job_heartbeat_seconds):
             try:
                 self._renew_leases()
-                if not self._draining.is_set():
-                    taken = self.take_over_expired()
-                    if taken:
-                        log.info("%s took over %d job(s) whose owner stopped", self.owner, len(taken))
             except Exception:  # a database hiccup: try again next beat; the fences hold meanwhile
-                log.exception("job lease heartbeat failed")
+                log.exception("job lease renewal failed")
+
+    def _takeover_beat(self) -> None:
+        """Take over the jobs whose owner died, every heartbeat."""
+        while not self._closing.wait(self.settings.job_heartbeat_seconds):
+            if self._draining.is_set():
+                continue
+            try:
+                taken = self.take_over_expired()
+                if taken:
+                    log.info("%s took over %d job(s) whose owner stopped", self.owner, len(taken))
+            except Exception:  # a database hiccup: try again next beat
+                log.exception("looking for jobs to take over failed")
 
     def _renew_leases(self) -> None:
         with self._lock:

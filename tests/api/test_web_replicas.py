@@ -89,10 +89,17 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str, postg
 
 
 def wait_done(state: AppState, job_ids: list[str], *, timeout: float = 90) -> None:
+    """Until every job's log ends with its terminal event and its lease is given back. The status is
+    written before that event, and the lease released after it: a test that stopped waiting at the
+    status read a log without its `done` (seen once in six runs)."""
     deadline = time.monotonic() + timeout
+
+    def over(job_id: str) -> bool:
+        events = state.jobs.events(job_id)
+        return bool(events) and events[-1].type in ("done", "failed") and state.jobs.lease(job_id) is None
+
     while time.monotonic() < deadline:
-        statuses = {state.jobs.get_job(j).status for j in job_ids}
-        if statuses <= {"done", "failed", "cancelled"}:
+        if all(over(j) for j in job_ids):
             return
         time.sleep(0.05)
     raise AssertionError(f"jobs not finished in {timeout} s: {[state.jobs.get_job(j).status for j in job_ids]}")
@@ -302,3 +309,51 @@ def test_a_replica_that_lost_its_lease_stops_and_writes_nothing_more(deployment:
         assert len(state.jobs.events(job["id"])) == len(events), "nothing written after the end"
         assert len(state.projects.list_exports(project_id=project["id"])) == 1
         assert state.jobs.get_job(job["id"]).status == "done"
+
+
+def test_a_replica_keeps_its_jobs_while_its_look_out_for_dead_replicas_waits(deployment: Deployment) -> None:
+    """The look-out for jobs to take over reads the jobs' projects (project_jobs); a lock on that table
+    (here: held by a test transaction for three leases) made it wait, and the lease renewals waited
+    behind it on the same thread: the replica lost the job it was running while alive, and the job was
+    resumed a second time (what the start-up test above saw once on a busy machine, where the look-out's
+    queries were slow enough).
+    Renewals have their own thread: the lease never runs out and the job runs once."""
+    import psycopg
+
+    with serving(deployment.settings("steady"), scale=deployment.scale) as first, \
+            serving(deployment.settings("watcher"), scale=deployment.scale):
+        api = Api(first, first.add_user("frank"))
+        project = api.planned(deployment.photos[:3], look="comic", duration=6)
+        job = api.http.post(f"/api/projects/{project['id']}/render").json()
+        state = first.state
+        deadline = time.monotonic() + 60
+        while not any(e.type == "stage" and e.stage == "clips" for e in state.jobs.events(job["id"])):
+            assert time.monotonic() < deadline and state.jobs.get_job(job["id"]).status in ("queued", "running")
+            time.sleep(0.02)
+        holder = state.jobs.lease(job["id"])
+        assert holder is not None and holder.owner == first.state.runner.owner
+        # A job a third replica is running: each look-out reads its project to decide it is not theirs.
+        other = state.jobs.create_job(kind="render", params={})
+        state.projects.link_job(job_id=other.id, project_id=project["id"], kind="render")
+        assert state.jobs.claim(other.id, owner="third-host:1:alive", lease_seconds=600)
+        assert deployment.scale.database_url
+        expired_seen = []
+        with psycopg.connect(deployment.scale.database_url) as conn:
+            # The exports table too: the job waits to record its video until the lock goes, so it is
+            # still running, under its lease, the whole time.
+            conn.execute("LOCK TABLE project_jobs, exports IN ACCESS EXCLUSIVE MODE")
+            until = time.monotonic() + 3 * LEASE_SECONDS
+            while time.monotonic() < until:
+                lease = state.jobs.lease(job["id"])
+                if lease is None or lease.expired or lease.owner != holder.owner:
+                    expired_seen.append(lease)
+                time.sleep(0.05)
+            conn.rollback()
+        assert not expired_seen, f"the running replica's lease ran out: {expired_seen[:1]}"
+        wait_done(state, [job["id"]])
+        events = state.jobs.events(job["id"])
+        assert not [e.message for e in events if e.status == "resumed"], "taken over while its replica ran it"
+        assert [e.type for e in events].count("done") == 1 and events[-1].type == "done"
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert len(state.projects.list_exports(project_id=project["id"])) == 1
+        state.jobs.set_status(other.id, status="cancelled")

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Protocol
 
@@ -222,6 +223,50 @@ def test_of_eight_concurrent_claimers_exactly_one_wins(opened: Callable[[], Leas
     assert first.claim(job.id, owner=winners[0], lease_seconds=30)  # holder: again
     loser = next(o for o in won if o != winners[0])
     assert not first.claim(job.id, owner=loser, lease_seconds=30)
+
+
+def _take_over_rounds(kind: str, location: str, job_ids: list[str], me: str, together: Barrier,
+                      won: mp.Queue[tuple[str, str]]) -> None:
+    store = open_store(Backend(kind, location))
+    for job_id in job_ids:
+        together.wait(timeout=60)
+        if store.claim(job_id, owner=me, lease_seconds=30):
+            # What a replica does once its claim is confirmed: say so in the log, in its own name.
+            store.append_event(job_id, type="log", status="resumed", message=f"resumed by {me}", lease_owner=me)
+            won.put((job_id, me))
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
+
+
+def test_processes_taking_over_the_same_expired_jobs_at_once_take_each_exactly_once(
+    backend: Backend, opened: Callable[[], LeasingJobStore]
+) -> None:
+    """Six processes (six replicas) claim the same job whose owner died, at the same moment, 25 times
+    over: each time one of them wins, and only the winner's `resumed` reaches the log."""
+    store = opened()
+    jobs = [store.create_job(kind="render", params={}).id for _ in range(25)]
+    for job_id in jobs:
+        assert store.claim(job_id, owner="dead-replica", lease_seconds=0.01)
+    time.sleep(0.05)
+    ctx = mp.get_context("spawn")
+    together, won = ctx.Barrier(6), ctx.Queue()
+    procs = [ctx.Process(target=_take_over_rounds, args=(backend.kind, backend.location, jobs, f"replica-{n}",
+                                                         together, won)) for n in range(6)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+        assert proc.exitcode == 0
+    winners: dict[str, list[str]] = {}
+    while not won.empty():
+        job_id, owner = won.get()
+        winners.setdefault(job_id, []).append(owner)
+    for job_id in jobs:
+        assert len(winners.get(job_id, [])) == 1, (job_id, winners.get(job_id))
+        lease = store.lease(job_id)
+        assert lease is not None and lease.owner == winners[job_id][0]
+        assert [e.message for e in store.events(job_id)] == [f"resumed by {winners[job_id][0]}"]
 
 
 def test_an_expired_lease_is_taken_over_and_the_old_owner_can_no_longer_renew(
