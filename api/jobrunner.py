@@ -467,9 +467,9 @@ class JobRunner:
                 height=result.height, duration=result.duration, renderer=result.renderer,
                 size_bytes=stored_size(store=self.artifacts, key=result.turntable_key))
         if params.use:
-            # The storyboard was laid out without this product shot: like a change of photos, it goes.
+            # The storyboard, laid out without this product shot, is kept: out of date until the next one
+            # plans it in, with the user's edits carried over (api/storyboard.py: stale_reasons, carry_over).
             self.projects.use_product(project_id=params.project_id, product_id=product.id)
-            self.projects.delete_plan(project_id=params.project_id)
         for r in result.rejected:
             pipeline.emit("log", stage=PRODUCT_STAGE, item=r.name, status="skipped", message=f"skipped {r.reason}")
         pipeline.emit("stage", stage=PRODUCT_STAGE, status="done", percent=100.0)

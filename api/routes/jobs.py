@@ -14,9 +14,9 @@ from api.jobrunner import JobKind, job_params
 from api.ratelimit import RateLimiter
 from api.schemas import JobPublic
 from api.state import AppState
-from api.storyboard import fingerprint
+from api.storyboard import stale_reasons
 from api.views import job_public
-from shared.models import ScenePlan
+from shared.jobs import UNFINISHED
 from shared.projects import ProjectRecord
 
 router = APIRouter(tags=["jobs"], responses=error_responses(401, 404, 422))
@@ -31,9 +31,10 @@ def start_job(*, state: AppState, limits: RateLimiter, project: ProjectRecord, k
     plan = None
     product = state.projects.project_product(project_id=project.id)
     if kind != "plan":
+        # A storyboard out of date (made for other photos, options or product shot) is made again.
         record = state.projects.get_plan(project_id=project.id)
-        if record is not None and record.fingerprint == fingerprint(project=project, assets=assets) \
-                and _product_key(record.plan) == (product.turntable_key if product else None):
+        if record is not None and not stale_reasons(record=record, project=project, assets=assets,
+                                                    product=product.turntable_key if product else None):
             plan = record.plan
         if kind == "render_scene":
             if plan is None:
@@ -47,12 +48,6 @@ def start_job(*, state: AppState, limits: RateLimiter, project: ProjectRecord, k
     link = state.projects.link_job(job_id=job.id, project_id=project.id, kind=kind)
     state.runner.submit(job.id)
     return job_public(link=link, job=job)
-
-
-def _product_key(plan: ScenePlan) -> str | None:
-    """The turntable a storyboard's product shot shows (a storyboard made before the product, or for
-    another one, is made again)."""
-    return next((sc.product_key for sc in plan.scenes if sc.kind == "product"), None)
 
 
 @router.post("/projects/{project_id}/render", status_code=202, responses=error_responses(409, 429))
@@ -89,7 +84,7 @@ def cancel_job(job: UserJob, state: Stores) -> JobPublic:
     """Stop the job: at once if it has not started, else as soon as its running items finish (its
     status becomes `cancelled` then). A finished job is left as it is."""
     link, record = job
-    if record.status in ("queued", "running"):
+    if record.status in UNFINISHED:
         state.runner.cancel(record.id)
     return job_public(link=link, job=state.jobs.get_job(record.id))
 

@@ -100,11 +100,11 @@ def get_project_product(project: UserProject, state: Stores) -> ProductPublic:
 
 @router.put("/projects/{project_id}/product")
 def use_product(body: ProductUse, project: UserProject, state: Stores) -> ProductPublic:
-    """Show one of the project's turntables in its video (the storyboard is made again for it)."""
+    """Show one of the project's turntables in its video. The storyboard is kept, out of date (`stale`
+    says the product shot changed) until the next one plans the product shot in."""
     current = state.projects.project_product(project_id=project.id)
     state.projects.use_product(project_id=project.id, product_id=body.product_id)
     if current is None or current.id != body.product_id:
-        state.projects.delete_plan(project_id=project.id)
         state.projects.touch_project(project_id=project.id)
     product = state.projects.project_product(project_id=project.id)
     assert product is not None
@@ -113,10 +113,10 @@ def use_product(body: ProductUse, project: UserProject, state: Stores) -> Produc
 
 @router.delete("/projects/{project_id}/product", status_code=204)
 def stop_using_product(project: UserProject, state: Stores) -> Response:
-    """The video shows no product any more (the turntable itself is kept, and can be used again)."""
+    """The video shows no product any more (the turntable itself is kept, and can be used again). The
+    storyboard is kept, out of date, like after a change of photos."""
     if state.projects.project_product(project_id=project.id) is not None:
         state.projects.use_product(project_id=project.id, product_id=None)
-        state.projects.delete_plan(project_id=project.id)
         state.projects.touch_project(project_id=project.id)
     return Response(status_code=204)
 

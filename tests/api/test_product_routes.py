@@ -204,10 +204,48 @@ def test_a_render_afterwards_has_the_product_shot_and_it_can_be_removed(made: di
 
     assert api.http.delete(f"/api/projects/{pid}/product").status_code == 204
     assert api.http.get(f"/api/projects/{pid}/product").status_code == 404
-    assert api.http.get(f"/api/projects/{pid}/plan").status_code == 404, "the storyboard had the product shot"
+    # The storyboard had the product shot: it is kept, out of date, like after a change of photos.
+    kept = api.http.get(f"/api/projects/{pid}/plan").json()
+    assert kept["scenes"] == plan["scenes"] and kept["version"] == plan["version"], "the storyboard is kept"
+    assert kept["current"] is False
+    assert kept["stale"] == [{"what": "product", "detail": "the product shot was removed"}]
     assert api.http.get(f"/api/products/{product_id}").json()["in_use"] is False, "the turntable itself stays"
     r = api.http.put(f"/api/projects/{pid}/product", json={"product_id": product_id})
     assert r.status_code == 200 and r.json()["in_use"] is True
+    back = api.http.get(f"/api/projects/{pid}/plan").json()
+    assert back["current"] is True and back["stale"] == [] and back["scenes"] == plan["scenes"], \
+        "the product shot it was made for is back: current again"
+
+
+def test_a_new_turntable_leaves_the_storyboard_out_of_date_with_its_edits(made: dict[str, Any]) -> None:
+    """A finished `product` job with `use` (and choosing a turntable) used to delete the storyboard and
+    every edit in it; it is kept and marked out of date, and the next storyboard carries the edits over."""
+    api, pid, ids = made["api"], made["project"]["id"], made["asset_ids"]
+    r = api.http.post(f"/api/projects/{pid}/plan")
+    assert api.wait(r.json()["id"], timeout=180)["status"] == "done"
+    plan = api.http.get(f"/api/projects/{pid}/plan").json()
+    photo = next(k for k, s in enumerate(plan["scenes"]) if s["kind"] == "photo")
+    edited = api.http.patch(f"/api/projects/{pid}/plan/scenes/{photo}", json={"prompt": "a slow push in"}).json()
+    assert edited["current"] is True and edited["scenes"][photo]["prompt"] == "a slow push in"
+
+    r = api.http.post(f"/api/projects/{pid}/product", json={"asset_ids": ids[:10], **SMALL})
+    assert r.status_code == 202, r.text
+    finished = api.wait(r.json()["id"], timeout=180)
+    assert finished["status"] == "done", finished
+    assert api.http.get(f"/api/projects/{pid}/product").json()["id"] == finished["product_id"]
+    kept = api.http.get(f"/api/projects/{pid}/plan").json()
+    assert kept["scenes"] == edited["scenes"] and kept["version"] == edited["version"], "the edited storyboard"
+    assert kept["current"] is False
+    assert kept["stale"] == [{"what": "product", "detail": "the product shot changed"}]
+    assert kept["can_undo"] is True, "its history too"
+
+    r = api.http.post(f"/api/projects/{pid}/plan")
+    assert api.wait(r.json()["id"], timeout=180)["status"] == "done"
+    new = api.http.get(f"/api/projects/{pid}/plan").json()
+    assert new["current"] is True and new["version"] > kept["version"]
+    product_scene = next(s for s in new["scenes"] if s["kind"] == "product")
+    assert product_scene["asset_id"] in made["photo_ids"]
+    assert any(c["kept"] and "prompt" in c["what"] for c in new["carried"]), new["carried"]
 
 
 # ---------------------------------------------------------------------------------- the Modal path
