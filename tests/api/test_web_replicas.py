@@ -315,8 +315,8 @@ def test_a_replica_keeps_its_jobs_while_its_look_out_for_dead_replicas_waits(dep
     """The look-out for jobs to take over reads the jobs' projects (project_jobs); a lock on that table
     (here: held by a test transaction for three leases) made it wait, and the lease renewals waited
     behind it on the same thread: the replica lost the job it was running while alive, and the job was
-    resumed a second time (what the start-up test above saw once on a busy machine, where the look-out's
-    queries were slow enough).
+    resumed a second time. That is how the start-up test above can fail on a busy machine: there, on an
+    idle one, renewals 0.2 s apart came up to 0.62 s apart, the look-out's queries between them.
     Renewals have their own thread: the lease never runs out and the job runs once."""
     import psycopg
 
