@@ -63,6 +63,18 @@ def current_user(
 CurrentUser = Annotated[UserRecord, Depends(current_user)]
 
 
+def optional_user(
+    state: Stores,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Annotated[str | None, Depends(_cookie)],
+) -> UserRecord | None:
+    """The signed-in user, or None: for the one route that answers either way (GET /api/session)."""
+    return find_user(state.projects, token=bearer.credentials if bearer else None, session=session)
+
+
+OptionalUser = Annotated[UserRecord | None, Depends(optional_user)]
+
+
 def user_project(project_id: Id, user: CurrentUser, state: Stores) -> ProjectRecord:
     return state.projects.get_project(user_id=user.id, project_id=project_id)
 

@@ -25,8 +25,10 @@ from api.settings import ServerSettings
 from api.uploads import FORM_OVERHEAD
 from shared.projects import ProjectStore, UserRecord
 
-PUBLIC_API = frozenset({("POST", "/api/session"), ("DELETE", "/api/session")})
-"""The `/api/` routes that need no user: signing in, and signing out (which works with a dead session)."""
+PUBLIC_API = frozenset({("GET", "/api/session"), ("POST", "/api/session"), ("DELETE", "/api/session")})
+"""The `/api/` routes that need no user: asking whether one is signed in (a 401 there would be logged as an
+error by the browser of everyone who opens the page signed out), signing in, and signing out (which works
+with a dead session)."""
 
 CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")

@@ -55,6 +55,13 @@ class MePublic(BaseModel):
     name: str
 
 
+class SessionPublic(BaseModel):
+    """Whether this browser (its session cookie) or client (its bearer token) is signed in, and as whom."""
+
+    signed_in: bool
+    name: str | None = Field(default=None, description="The user's name when signed in.")
+
+
 # ---------------------------------------------------------------- assets
 
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Request, Response
 
-from api.deps import SESSION_COOKIE, CurrentUser, Stores
+from api.deps import SESSION_COOKIE, CurrentUser, OptionalUser, Stores
 from api.errors import error_responses, http_error
-from api.schemas import MePublic, SessionCreate
+from api.schemas import MePublic, SessionCreate, SessionPublic
 from api.state import AppState
 
 router = APIRouter(tags=["session"], responses=error_responses(422))
@@ -20,6 +20,13 @@ def _secure(request: Request, state: AppState) -> bool:
     """Secure when asked to always be, or when the browser came over HTTPS: the scheme is the connection's,
     or what a trusted proxy's X-Forwarded-Proto says (uvicorn's proxy headers, or `forwarded_allow_ips`)."""
     return state.settings.cookie_secure or request.url.scheme == "https"
+
+
+@router.get("/session")
+def session_state(user: OptionalUser) -> SessionPublic:
+    """Whether a session (or token) is signed in: 200 either way, so the page can ask on every open without
+    the browser logging a 401 as an error."""
+    return SessionPublic(signed_in=user is not None, name=user.name if user is not None else None)
 
 
 @router.post("/session", status_code=204, responses=error_responses(401))

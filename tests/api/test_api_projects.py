@@ -36,6 +36,8 @@ def test_every_api_route_needs_a_user(live: LiveServer) -> None:
 def test_session_cookie_signs_in_and_out(live: LiveServer) -> None:
     token = live.add_user("cookie-user")
     with live.client() as browser:
+        # What the page asks on every open: 200 either way, never a 401 for the console to log.
+        assert browser.get("/api/session").json() == {"signed_in": False, "name": None}
         bad = browser.post("/api/session", json={"token": "ml_wrong"})
         assert bad.status_code == 401 and "not valid" in bad.json()["detail"]
         r = browser.post("/api/session", json={"token": token})
@@ -44,13 +46,19 @@ def test_session_cookie_signs_in_and_out(live: LiveServer) -> None:
         assert cookie.startswith("ml_session=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
         assert token not in cookie, "the cookie is a session of its own, not the token"
         assert browser.get("/api/me").json() == {"name": "cookie-user"}
+        assert browser.get("/api/session").json() == {"signed_in": True, "name": "cookie-user"}
         session = browser.cookies["ml_session"]
 
         assert browser.delete("/api/session").status_code == 204
         assert browser.get("/api/me").status_code == 401
+        assert browser.get("/api/session").json() == {"signed_in": False, "name": None}
     # The old cookie value is dead on the server too, not only forgotten by this browser.
     with live.client(cookies={"ml_session": session}) as replay:
         assert replay.get("/api/me").status_code == 401
+        answer = replay.get("/api/session")
+        assert answer.status_code == 200 and answer.json() == {"signed_in": False, "name": None}
+    with live.client(token) as client:
+        assert client.get("/api/session").json() == {"signed_in": True, "name": "cookie-user"}
 
 
 def test_users_add_prints_a_working_token_on_its_last_line(live: LiveServer) -> None:

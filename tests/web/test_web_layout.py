@@ -365,7 +365,7 @@ def test_a_project_without_storyboard_opens_without_a_404(client: Client, picks:
                                                           wide_tab: Tab) -> None:
     page = wide_tab.page
     pid = client.project(name="Not planned yet", photos=picks[:2])
-    sign_in(wide_tab)  # (the sign-in page itself asks /api/me first and is told 401: not this test's matter)
+    sign_in(wide_tab)  # (the sign-in page's own console: tests/web/test_web_signin.py)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     answers: list[tuple[int, str]] = []

@@ -60,8 +60,13 @@ function route() {
 
 async function start() {
   try {
-    const me = await get('/api/me', { quietUnauthorized: true });
-    setUser(me);
+    // Asks without a 401 when nobody is signed in: the browser would log that as an error on every open.
+    const session = await get('/api/session', { quietUnauthorized: true });
+    if (!session.signed_in) {
+      showSignIn();
+      return;
+    }
+    setUser({ name: session.name });
     route();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
