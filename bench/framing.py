@@ -35,7 +35,7 @@ from functions.analyze import analyze_music, analyze_photo  # noqa: E402
 from functions.analyze.subject import head_box  # noqa: E402
 from functions.clips.camera import Rect, View  # noqa: E402
 from functions.clips.framing import box_rect, fill_share  # noqa: E402
-from functions.clips.providers.local import Shot, plan_shot, render_frames  # noqa: E402
+from functions.clips.renderer import Shot, plan_shot, render_frames  # noqa: E402
 from functions.clips.yuv import Planes  # noqa: E402
 from functions.compose.timing import clip_windows  # noqa: E402
 from functions.music import run_music  # noqa: E402

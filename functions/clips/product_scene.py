@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from functions.clips.camera import smootherstep, widest_view_size
+from functions.clips.renderer import frame_progress, render_frames
 from functions.clips.yuv import Planes, bgr_to_planes
 from functions.product.turntable import read_turntable_rgba
 from shared.errors import FFmpegError, InputError
@@ -53,7 +54,6 @@ PUSH_ZOOM = 1.06
 """How far the background zooms over the clip for a push-in (pull-out: the reverse); other moves hold still."""
 ALPHA_BOX_THRESHOLD = 8
 """Alpha (0..255) above which a pixel counts as part of the product when its extent is measured."""
-REPORT_EVERY = 0.05
 
 
 class TurntableError(InputError):
@@ -316,15 +316,14 @@ def render_product_frames(
         raise TurntableError(f"{turntable.name}: frame {min(missing)} of {turn_frames} could not be decoded again")
     base = bgr_to_planes(soft_background(background, width=width, height=height))
     ground = shadow_layer(placement=placement) if shadow else None
-    every = max(1, round(request.frames * REPORT_EVERY))
+    rendered = frame_progress(report, total=request.frames)
     for i, k in enumerate(indices):
         frame = _zoomed(base, zoom=background_zoom(move=scene.move, progress=i / max(1, request.frames - 1)))
         if ground is not None:
             composite(frame, ground)
         composite(frame, layers[k])
         yield frame
-        if (i + 1) % every == 0 or i + 1 == request.frames:
-            report(percent=95.0 * (i + 1) / request.frames, message=f"frame {i + 1}/{request.frames}")
+        rendered(i + 1)
 
 
 def frames_for(
@@ -339,8 +338,6 @@ def frames_for(
         with store.local_path(scene.product_key) as turntable:
             yield from render_product_frames(background=photo, turntable=turntable, request=request, report=report)
         return
-    from functions.clips.providers.local import render_frames  # local.py calls this module
-
     yield from render_frames(photo=photo, request=request, report=report)
 
 

@@ -21,7 +21,7 @@ from functions.clips import framing as framing_module
 from functions.clips import run_clip
 from functions.clips.camera import MIN_PUSH_ZOOM
 from functions.clips.framing import box_rect, fill_share
-from functions.clips.providers.local import plan_shot
+from functions.clips.renderer import plan_shot
 from functions.plan.planner import plan_locally
 from shared.models import AnalyzePhotoRequest, Box, ClipRequest, OutputSpec, PhotoInfo, PhotoSource, PlanRequest
 from shared.store import LocalStore

@@ -12,7 +12,7 @@ import pytest
 from functions.clips import run_clip
 from functions.clips.camera import MIN_PUSH_ZOOM, PAN_VIEWS_PER_S, Rect, widest_view_size
 from functions.clips.framing import CanvasLayout, layout_canvas
-from functions.clips.providers.local import plan_shot
+from functions.clips.renderer import plan_shot
 from shared.models import Box, CameraMove, Framing
 from shared.store import LocalStore
 from tests.functions.clips.clip_inputs import clip_path, clip_request, put_photo, textured_photo

@@ -15,7 +15,7 @@ import pytest
 from functions.clips import run_clip
 from functions.clips.encode import encode_frames, intermediate_codec
 from functions.clips.framing import render_canvas
-from functions.clips.providers.local import plan_shot
+from functions.clips.renderer import plan_shot
 from functions.clips.yuv import Planes, bgr_to_planes
 from shared.models import Box, CameraMove, ClipRequest
 from shared.store import LocalStore
