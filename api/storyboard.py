@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from api.schemas import CarriedPublic, PlanPublic, ScenePublic, SceneUpdate, StalePublic, StaleWhat, WaveformPublic
 from functions.clips.providers.video_models import ALIASES, DEFAULT_MODEL, KLING, SEEDANCE, SORA, VEO
 from functions.plan.prompts import restyle_plan, style_sentence
+from functions.plan.transitions import crossfade_seconds
 from shared.models import Scene, ScenePlan, Transition
 from shared.projects import (
     AssetRecord,
@@ -131,12 +132,6 @@ def cut_points(plan: ScenePlan) -> list[float]:
     return [b for b in plan.beats if _EPS < b < end - _EPS]
 
 
-def crossfade_seconds(*, plan: ScenePlan, before: float, after: float) -> float:
-    # The planner's rule: at most a beat, at most 1 s, at most 40% of either neighbour.
-    period = 60.0 / plan.tempo
-    return round(min(period, 1.0, 0.4 * min(before, after)), 4)
-
-
 def _lay(*, plan: ScenePlan, scenes: Sequence[Scene], wanted: Sequence[int]) -> ScenePlan:
     """`scenes` with exactly `wanted` beats each (they add up to the grid's) laid on `plan`'s beat grid."""
     cuts = cut_points(plan)
@@ -153,7 +148,7 @@ def _lay(*, plan: ScenePlan, scenes: Sequence[Scene], wanted: Sequence[int]) -> 
         if k == 0:
             transition = Transition.cut
         elif transition == Transition.crossfade:
-            seconds = crossfade_seconds(plan=plan, before=start - bounds[k - 1], after=end - start)
+            seconds = crossfade_seconds(beat_period=60.0 / plan.tempo, before=start - bounds[k - 1], after=end - start)
         laid.append(scene.model_copy(update={
             "index": k, "start": round(start, 6), "end": round(end, 6), "beats": wanted[k],
             "transition_in": transition, "transition_seconds": seconds,

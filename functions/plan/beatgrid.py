@@ -24,6 +24,11 @@ class BeatWindow(BaseModel):
     strengths: list[float]
 
 
+def beats_in(*, window: BeatWindow, start: float, end: float) -> int:
+    """A scene's length in beats: the beats of `window` after `start`, up to and with `end`; at least one."""
+    return max(1, sum(1 for b in window.beats if start + _EPS < b <= end + _EPS))
+
+
 def choose_window(*, music: MusicInfo, duration: float) -> BeatWindow:
     """Pick the track offset so that the video's last frame lands on a downbeat.
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from functions.plan.beatgrid import BeatWindow, choose_window
+from functions.plan.beatgrid import BeatWindow, beats_in, choose_window
 from functions.plan.camera import choose_framing, choose_move, focus_box, heads
 from functions.plan.photos import capture_order, drop_near_duplicates, pick_best, sequence_for_slots
 from functions.plan.product import with_product
@@ -36,21 +36,31 @@ DOWNBEAT_PREFERENCE = 2.25
 """Cost, in beats of distance from a boundary's ideal time, of choosing a plain beat over a downbeat."""
 
 
+def min_scene_seconds(*, beat_period: float) -> float:
+    """The shortest a photo scene may be: two beats, and never under MIN_SCENE_SECONDS."""
+    return max(2 * beat_period, MIN_SCENE_SECONDS)
+
+
 def scene_count(*, photos: int, duration: float, beat_period: float) -> int:
     if photos <= 1:
         return 1
-    min_len = max(2 * beat_period, MIN_SCENE_SECONDS)
-    most = max(1, math.floor(duration / min_len))
+    most = max(1, math.floor(duration / min_scene_seconds(beat_period=beat_period)))
     least = max(1, math.ceil(duration / MAX_SCENE_SECONDS))
     return max(1, min(most, max(least, photos)))
 
 
-def ideal_boundaries(*, music: MusicInfo, window: BeatWindow, scenes: int) -> list[float]:
-    """Where cuts would fall if beats were everywhere: denser where the music's energy is high."""
+def time_density(*, music: MusicInfo, window: BeatWindow) -> tuple[np.ndarray, np.ndarray]:
+    """The music's "time density" over the window, denser where its energy is high, as (times every 50 ms,
+    the density accumulated up to each): cuts placed at equal steps of it come quicker in energetic parts."""
     step = 0.05
     t = np.arange(0.0, window.duration + step, step)
     density = np.array([0.6 + music.energy_at(x + window.offset) for x in t])
-    cumulative = np.concatenate([[0.0], np.cumsum(density[:-1] * step)])
+    return t, np.concatenate([[0.0], np.cumsum(density[:-1] * step)])
+
+
+def ideal_boundaries(*, music: MusicInfo, window: BeatWindow, scenes: int) -> list[float]:
+    """Where cuts would fall if beats were everywhere: denser where the music's energy is high."""
+    t, cumulative = time_density(music=music, window=window)
     targets = np.linspace(0.0, cumulative[-1], scenes + 1)[1:-1]
     return [float(np.interp(v, cumulative, t)) for v in targets]
 
@@ -100,7 +110,7 @@ def plan_locally(*, request: PlanRequest) -> ScenePlan:
     ordered = capture_order(list(request.photos), order=request.order)
     unique, dropped = drop_near_duplicates(ordered)
     count = scene_count(photos=len(unique), duration=window.duration, beat_period=window.beat_period)
-    min_len = max(2 * window.beat_period, MIN_SCENE_SECONDS)
+    min_len = min_scene_seconds(beat_period=window.beat_period)
     cuts: list[float] | None = None
     while count > 1:
         cuts = snap_to_beats(
@@ -163,34 +173,35 @@ def _scenes(
         move = choose_move(photo=photo, output=request.output, previous=previous, index=k)
         transition, seconds = Transition.cut, 0.0
         if k > 0:
-            transition, seconds = transition_at(
-                boundary=start,
-                music=request.music,
-                window=window,
-                before=start - bounds[k - 1],
-                after=end - start,
-            )
-        beats = sum(1 for b in window.beats if start + 1e-6 < b <= end + 1e-6)
-        scenes.append(
-            Scene(
-                index=k,
-                photo=photo.source.name,
-                photo_index=photo.source.index,
-                image_key=photo.image_key,
-                start=start,
-                end=end,
-                beats=max(1, beats),
-                move=move,
-                focus=focus_box(photo=photo),
-                faces=heads(photo=photo),
-                framing=choose_framing(photo=photo, output=request.output),
-                transition_in=transition,
-                transition_seconds=seconds,
-                prompt=scene_prompt(photo=photo, move=move, look=request.look),
-            )
-        )
+            transition, seconds = transition_at(boundary=start, music=request.music, window=window,
+                                                before=start - bounds[k - 1], after=end - start)
+        scenes.append(photo_scene(index=k, photo=photo, start=start, end=end, window=window, output=request.output,
+                                  move=move, transition_in=transition, transition_seconds=seconds,
+                                  prompt=scene_prompt(photo=photo, move=move, look=request.look)))
         previous = move
     return scenes
+
+
+def photo_scene(*, index: int, photo: PhotoInfo, start: float, end: float, window: BeatWindow, output: OutputSpec,
+                move: CameraMove, transition_in: Transition, transition_seconds: float, prompt: str) -> Scene:
+    """`photo` on screen from `start` to `end` (beats of `window`), whoever planned it: what the camera
+    keeps in frame (the subject, the faces' heads) and the framing come from the photo itself."""
+    return Scene(
+        index=index,
+        photo=photo.source.name,
+        photo_index=photo.source.index,
+        image_key=photo.image_key,
+        start=start,
+        end=end,
+        beats=beats_in(window=window, start=start, end=end),
+        move=move,
+        focus=focus_box(photo=photo),
+        faces=heads(photo=photo),
+        framing=choose_framing(photo=photo, output=output),
+        transition_in=transition_in,
+        transition_seconds=transition_seconds,
+        prompt=prompt,
+    )
 
 
 __all__ = ["plan_locally"]

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 
-from functions.plan.beatgrid import BeatWindow
+from functions.plan.beatgrid import BeatWindow, beats_in
 from functions.plan.prompts import style_sentence
-from functions.plan.transitions import transition_at
+from functions.plan.transitions import crossfade_seconds, transition_at
 from shared.models import (
     Box,
     CameraMove,
@@ -213,7 +213,6 @@ def _retimed(*, scenes: list[Scene], request: PlanRequest, window: BeatWindow, p
     the other scenes keep their planner's choice, with crossfade lengths refitted to their neighbours."""
     out: list[Scene] = []
     for k, s in enumerate(scenes):
-        beats = sum(1 for b in window.beats if s.start + _EPS < b <= s.end + _EPS)
         transition, seconds = Transition.cut, 0.0
         if k > 0:
             prev = scenes[k - 1].duration
@@ -222,7 +221,8 @@ def _retimed(*, scenes: list[Scene], request: PlanRequest, window: BeatWindow, p
                                                     before=prev, after=s.duration)
             elif s.transition_in == Transition.crossfade:
                 transition = Transition.crossfade
-                seconds = round(min(window.beat_period, 1.0, 0.4 * min(prev, s.duration)), 4)
-        out.append(s.model_copy(update={"index": k, "beats": max(1, beats), "transition_in": transition,
+                seconds = crossfade_seconds(beat_period=window.beat_period, before=prev, after=s.duration)
+        beats = beats_in(window=window, start=s.start, end=s.end)
+        out.append(s.model_copy(update={"index": k, "beats": beats, "transition_in": transition,
                                         "transition_seconds": seconds}))
     return out

@@ -17,5 +17,10 @@ def transition_at(
     strong = boundary in set(window.downbeats) and window.strengths[idx] >= 0.85
     if not calm or strong:
         return Transition.cut, 0.0
-    seconds = min(window.beat_period, 1.0, 0.4 * min(before, after))
-    return Transition.crossfade, round(seconds, 4)
+    return Transition.crossfade, crossfade_seconds(beat_period=window.beat_period, before=before, after=after)
+
+
+def crossfade_seconds(*, beat_period: float, before: float, after: float) -> float:
+    """How long a crossfade between scenes of `before` and `after` seconds lasts, whoever chose it (a planner,
+    a model, a storyboard edit): at most a beat, at most 1 s, at most 40% of either neighbour."""
+    return round(min(beat_period, 1.0, 0.4 * min(before, after)), 4)

@@ -16,17 +16,20 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from functions.plan.beatgrid import BeatWindow, choose_window
-from functions.plan.camera import choose_framing, focus_box, heads
 from functions.plan.photos import capture_order, drop_near_duplicates
 from functions.plan.planner import (
     MAX_SCENE_SECONDS,
     MIN_SCENE_SECONDS,
+    min_scene_seconds,
+    photo_scene,
     plan_on_window,
     scene_count,
     snap_to_beats,
+    time_density,
 )
 from functions.plan.product import with_product
 from functions.plan.prompts import style_sentence
+from functions.plan.transitions import crossfade_seconds
 from shared.errors import NoUsablePhotosError
 from shared.models import (
     CameraMove,
@@ -133,10 +136,7 @@ def _strip_fences(text: str) -> str:
 def weighted_boundaries(*, music: MusicInfo, window: BeatWindow, weights: list[float]) -> list[float]:
     """Ideal cut times: each scene gets a share of the music's "time density" (denser where the energy is
     high, as in the local planner) in proportion to its weight."""
-    step = 0.05
-    t = np.arange(0.0, window.duration + step, step)
-    density = np.array([0.6 + music.energy_at(x + window.offset) for x in t])
-    cumulative = np.concatenate([[0.0], np.cumsum(density[:-1] * step)])
+    t, cumulative = time_density(music=music, window=window)
     shares = np.cumsum(weights)[:-1] / sum(weights)
     return [float(np.interp(v * cumulative[-1], cumulative, t)) for v in shares]
 
@@ -173,7 +173,7 @@ def apply_proposal(*, request: PlanRequest, proposal: PlanProposal, provider: st
                 nxt = nxt.model_copy(update={"photo_id": photo_id(spare)})
             ideas.append(nxt)
 
-    min_len = max(2 * window.beat_period, MIN_SCENE_SECONDS)
+    min_len = min_scene_seconds(beat_period=window.beat_period)
     cuts: list[float] | None = []
     while len(ideas) > 1:
         weights = [EMPHASIS_WEIGHT[i.emphasis] for i in ideas]
@@ -212,27 +212,13 @@ def _scene(*, k: int, idea: SceneIdea, photo: PhotoInfo, bounds: list[float], re
     start, end = bounds[k], bounds[k + 1]
     transition, seconds = Transition.cut, 0.0
     if k > 0 and idea.transition_in == Transition.crossfade:
-        # The model chooses the kind; the length is ours: at most a beat, never more than 40% of a neighbour.
+        # The model chooses the kind; the length is ours, as for every crossfade.
         transition = Transition.crossfade
-        seconds = round(min(window.beat_period, 1.0, 0.4 * min(start - bounds[k - 1], end - start)), 4)
-    beats = sum(1 for b in window.beats if start + 1e-6 < b <= end + 1e-6)
+        seconds = crossfade_seconds(beat_period=window.beat_period, before=start - bounds[k - 1], after=end - start)
     motion = " ".join(idea.animation_prompt.split())[:MAX_PROMPT_CHARS].rstrip(". ")
-    return Scene(
-        index=k,
-        photo=photo.source.name,
-        photo_index=photo.source.index,
-        image_key=photo.image_key,
-        start=start,
-        end=end,
-        beats=max(1, beats),
-        move=idea.move,
-        focus=focus_box(photo=photo),
-        faces=heads(photo=photo),
-        framing=choose_framing(photo=photo, output=request.output),
-        transition_in=transition,
-        transition_seconds=seconds,
-        prompt=f"{motion}. {style_sentence(request.look)}",
-    )
+    return photo_scene(index=k, photo=photo, start=start, end=end, window=window, output=request.output,
+                       move=idea.move, transition_in=transition, transition_seconds=seconds,
+                       prompt=f"{motion}. {style_sentence(request.look)}")
 
 
 def describe_request(*, request: PlanRequest, candidates: Candidates) -> str:

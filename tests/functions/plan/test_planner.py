@@ -130,6 +130,21 @@ def test_energetic_music_gets_shorter_scenes_and_hard_cuts_calm_music_crossfades
             assert 0 < s.transition_seconds <= 60.0 / m.tempo + 1e-9
 
 
+def test_a_crossfade_is_as_long_whoever_lays_the_scenes_out() -> None:
+    """One rule (functions/plan/transitions.py): at most a beat, at most 1 s, at most 40% of either neighbour;
+    the storyboard re-laying the same scenes gives the same lengths."""
+    from api.storyboard import relay
+
+    m = music(seconds=40.0, bpm=60.0, calm_until=40.0)  # calm all through, a beat of 1 s
+    plan = plan_locally(request=request([photo(i) for i in range(12)], m, duration=32.0))
+    faded = [(a, b) for a, b in itertools.pairwise(plan.scenes) if b.transition_in == Transition.crossfade]
+    assert faded, "calm music crossfades"
+    for a, b in faded:
+        assert b.transition_seconds == round(min(1.0, 0.4 * min(a.duration, b.duration)), 4)
+    relaid = relay(plan=plan, scenes=plan.scenes)
+    assert [s.transition_seconds for s in relaid.scenes] == [s.transition_seconds for s in plan.scenes]
+
+
 def test_capture_time_orders_dated_photos_and_undated_keep_their_place() -> None:
     t0 = datetime(2024, 5, 1, 12, 0)
     photos = [
