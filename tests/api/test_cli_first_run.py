@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from fakes.media import click_track
+from fakes.numba_cache import seed_cache
 
 from api.cli import demo_photos
 from functions.analyze.kernels import BEAT_KERNELS, FIRST_RUN_MESSAGE, kernels_cached
@@ -74,42 +74,6 @@ def make(*, root: Path, numba_cache: Path | None, name: str) -> Run:
     reader.join(timeout=30)
     return Run(code=code, stderr=text.getvalue().decode(errors="replace"), seconds=time.perf_counter() - started,
                message_at=seen[0] if seen else None)
-
-
-def _stand_in() -> None:
-    """A function numba's cache locators are asked about, for a source file's cache folder."""
-
-
-def _cache_folder(source: Path) -> Path | None:
-    """Where numba keeps (or would keep) the kernels of `source` for a process with this environment."""
-    from numba.core.caching import CacheImpl
-
-    for locator_class in CacheImpl._locator_classes:
-        locator = locator_class.from_function(_stand_in, str(source))
-        if locator is not None:
-            return Path(locator.get_cache_path())
-    return None
-
-
-def seed_cache(dest: Path, *, cold: str) -> list[Path]:
-    """Copy this machine's compiled librosa kernels into `dest`, laid out as NUMBA_CACHE_DIR has them (a
-    folder per source folder, named by numba's own rule), all but those of `cold` (relative to librosa).
-    The index files name their source by its modification time and size, which a copy keeps valid."""
-    import librosa
-    from numba.core.caching import _CacheLocator
-
-    root = Path(librosa.__file__).parent
-    copied = []
-    for source in sorted(root.rglob("*.py")):
-        folder = _cache_folder(source)
-        if source.relative_to(root).as_posix() == cold or folder is None or not folder.is_dir():
-            continue
-        target = dest / _CacheLocator.get_suitable_cache_subpath(str(source))
-        for cached in [*folder.glob(f"{source.stem}.*.nb[ic]"), *folder.glob(f"guf-{source.stem}.*.nb[ic]")]:
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(cached, target / cached.name)
-            copied.append(target / cached.name)
-    return copied
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,15 @@ from playwright.sync_api import sync_playwright
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server_env() -> dict[str, str]:
+    """Environment variables of the module's server beyond the usual (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, server_env: dict[str, str]) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("serve-data")
-    env = {**os.environ, "MOMENTLOOP_DATA_DIR": str(data), "MOMENTLOOP_OUTPUT_PRESET": "ultrafast"}
+    env = {**os.environ, "MOMENTLOOP_DATA_DIR": str(data), "MOMENTLOOP_OUTPUT_PRESET": "ultrafast", **server_env}
     added = subprocess.run([*momentloop_command(), "--data-dir", str(data), "users", "add", "ui-tester"],
                            capture_output=True, text=True, env=env, timeout=60, cwd=PROJECT_ROOT, check=False)
     assert added.returncode == 0, added.stderr[-2000:]

@@ -20,7 +20,7 @@ const EXPECTED = {
 export class JobProgress {
   constructor({ kind = 'render' } = {}) {
     this.kind = kind;
-    this.stages = new Map(); // name -> {status, percent, total, message}
+    this.stages = new Map(); // name -> {status, percent, total, message, note}
     this.items = new Map(); // stage -> Map(item -> {percent, status, error, hint, message})
     this.log = [];
     this.status = 'running'; // running | done | failed
@@ -33,7 +33,7 @@ export class JobProgress {
   }
 
   stage(name) {
-    if (!this.stages.has(name)) this.stages.set(name, { status: 'waiting', percent: 0, total: 0, message: '' });
+    if (!this.stages.has(name)) this.stages.set(name, { status: 'waiting', percent: 0, total: 0, message: '', note: '' });
     return this.stages.get(name);
   }
 
@@ -78,6 +78,8 @@ export class JobProgress {
         this.current = e.stage;
         const s = this.stage(e.stage);
         if (s.status === 'waiting') s.status = 'running';
+        // What the stage says it is doing now ("preparing the audio analyser (first run only, ~45 s)").
+        if (e.message) s.note = e.message;
         if (e.item) {
           const it = this.item(e.stage, e.item);
           if (it.status !== 'done' && it.status !== 'failed') {
@@ -159,5 +161,11 @@ export class JobProgress {
 
   get currentTitle() {
     return STAGE_TITLES[this.current] || this.current || 'Starting';
+  }
+
+  /** The latest progress message of the stage running now; '' when none is running or it said nothing. */
+  get currentMessage() {
+    const s = this.stages.get(this.current);
+    return this.status === 'running' && s && s.status === 'running' ? s.note : '';
   }
 }

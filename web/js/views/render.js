@@ -191,6 +191,7 @@ export function renderRender(section, state) {
     overall.id = 'render-progress';
     const pct = h('span', { class: 'big-percent', 'aria-hidden': 'true', text: '0%' });
     const headline = h('p', { class: 'render-headline', text: 'Starting…' });
+    const note = h('p', { class: 'stage-message', hidden: true });
     const stages = h('ol', { class: 'stage-chips', 'aria-label': 'Stages' });
     const scenes = h('ol', { class: 'render-scenes', 'aria-label': 'Scenes' });
     const logList = h('ol', { class: 'log-list' });
@@ -198,7 +199,7 @@ export function renderRender(section, state) {
     const failure = h('div', { class: 'failure' });
     const root = h('div', { class: 'render-panel card-inset', dataset: { job: job.id } },
       h('div', { class: 'render-top' }, h('div', {}, headline), pct),
-      overall, stages, scenes, failure, log);
+      overall, note, stages, scenes, failure, log);
     let shownLog = 0;
     const sceneRows = new Map();
 
@@ -256,6 +257,8 @@ export function renderRender(section, state) {
       const p = progress.percent;
       overall.update(p, progress.status === 'done' ? 'Done' : `${Math.round(p)}% · ${progress.currentTitle}`);
       pct.textContent = `${Math.round(p)}%`;
+      note.textContent = sentence(progress.currentMessage);
+      note.hidden = !note.textContent;
       root.classList.toggle('is-done', progress.status === 'done');
       root.classList.toggle('is-failed', progress.status === 'failed' && !progress.cancelled);
       root.classList.toggle('is-cancelled', progress.status === 'failed' && progress.cancelled);

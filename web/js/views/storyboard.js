@@ -7,7 +7,7 @@ import { patch, post, put } from '../api.js';
 import { announce, busy, formatSeconds, h, icon } from '../dom.js';
 import { JobProgress } from '../progress.js';
 import { JobStream } from '../stream.js';
-import { emptyState, errorLine, field, progressBar, segmented, showError, toast } from '../ui.js';
+import { emptyState, errorLine, field, progressBar, segmented, sentence, showError, toast } from '../ui.js';
 import { drawTimeline } from './timeline.js';
 
 export const MOVES = {
@@ -51,11 +51,14 @@ export function renderStoryboard(section, state) {
     const progress = new JobProgress({ kind: 'plan' });
     const bar = progressBar({ label: 'Making the storyboard', size: 'thin' });
     const line = h('p', { class: 'job-line' }, h('span', { class: 'spinner spinner-small', 'aria-hidden': 'true' }), h('span', { text: 'Starting…' }));
-    jobHost.replaceChildren(h('div', { class: 'job-card' }, line, bar));
+    const note = h('p', { class: 'stage-message', hidden: true });
+    jobHost.replaceChildren(h('div', { class: 'job-card' }, line, bar, note));
     makeBtn.disabled = true;
     const show = () => {
       bar.update(progress.percent);
       line.lastChild.textContent = `${progress.currentTitle}… ${Math.round(progress.percent)}%`;
+      note.textContent = sentence(progress.currentMessage);
+      note.hidden = !note.textContent;
     };
     stream = state.track(new JobStream({
       jobId: job.id,
