@@ -14,7 +14,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from shared.errors import InputError, MomentLoopError, PhotoError
+from functions.music.user_track import SONG_HINT, check_song
+from shared.errors import InputError, MomentLoopError, MusicError, PhotoError
 from shared.models import MusicTrack
 from shared.projects import Waveform
 from shared.settings import Settings
@@ -25,10 +26,8 @@ log = logging.getLogger(__name__)
 THUMB_SIDE = 384
 PREVIEW_SIDE = 512
 WAVEFORM_PEAKS = 800
-MIN_SONG_SECONDS = 2.0
 
 PHOTO_HINT = "give a JPEG, PNG, HEIC, WebP or AVIF photo"
-SONG_HINT = "give an MP3, WAV, M4A, OGG/WebM or a video with a sound track, at least 2 s long"
 
 _IMAGE_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif",
                            b"avis", b"mif2", b"MiHE"})
@@ -125,17 +124,10 @@ def _check_photo(*, path: Path, name: str, key: str, digest: str, store: Artifac
 
 
 def _check_song(*, path: Path, name: str, key: str, store: ArtifactStore) -> CheckedUpload:
-    from shared.media.probe import probe
-
     try:
-        info = probe(path)
-    except InputError:
-        raise UndecodableError(f"{name}: not a readable audio or video file", hint=SONG_HINT) from None
-    if not info.has_audio:
-        raise UndecodableError(f"{name}: has no sound", hint=SONG_HINT)
-    if info.duration < MIN_SONG_SECONDS - 0.05:
-        raise UndecodableError(f"{name}: only {info.duration:.1f} s long; a song needs at least "
-                               f"{MIN_SONG_SECONDS:.0f} s", hint=SONG_HINT)
+        info = check_song(path=path, name=name)
+    except MusicError as err:
+        raise UndecodableError(str(err), hint=err.hint) from None
     if not store.exists(key):
         store.put_file(key, path)
     return CheckedUpload(kind="music", key=key, thumb_key=None, preview_key=None, width=None, height=None,

@@ -11,9 +11,11 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from shared.errors import PhotoError
+from functions.music.user_track import convert_user_track
+from shared.errors import MusicError, PhotoError
 from shared.media.images import decode_photo
 from tests.api.conftest import Api, LiveServer
 
@@ -129,6 +131,16 @@ def test_every_bad_photo_is_an_asset_or_a_one_line_4xx(api: Api, bad_photos: lis
     listed = api.http.get(f"/api/projects/{pid}/assets").json()
     assert sorted(a["name"] for a in listed) == sorted(accepted), "a refused file never becomes an asset"
     assert not any(live.settings.uploads_dir.iterdir()), "no upload leftovers"
+
+
+def test_a_song_refused_at_upload_is_refused_in_the_same_words_as_by_the_cli(api: Api, media_dir: Path,
+                                                                          tmp_path: Path) -> None:
+    """One check of a song (functions/music/user_track.py: check_song) for the upload and the conversion."""
+    short = media_dir / "videos" / "big_buck_bunny_1s.webm"
+    with pytest.raises(MusicError) as refused:
+        convert_user_track(src=short, dst=tmp_path / "out.wav", name=short.name)
+    r = api.upload(api.project()["id"], short)
+    assert r.status_code == 422 and r.json()["detail"] == str(refused.value), r.json()
 
 
 def test_what_is_not_a_photo_or_song_is_refused(api: Api, media_dir: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.models import ProviderAttempt
+from shared.models import MusicTrack, ProviderAttempt
 
 
 class GeneratedMusic(BaseModel):
@@ -23,6 +23,10 @@ class GeneratedMusic(BaseModel):
     provider: str = "local"
     cost_usd: float = Field(default=0.0, ge=0)
     attempts: list[ProviderAttempt] = Field(default_factory=list)
+
+    def as_track(self, *, audio_key: str) -> MusicTrack:
+        """The stage's result for this song, written to `audio_key`: a MusicTrack carries all it knows."""
+        return MusicTrack(audio_key=audio_key, origin="generated", **dict(self))
 
 
 class MusicProvider(Protocol):
