@@ -1,68 +1,18 @@
-"""The photo half of the analyze stage: decode a user's photo once, store it upright in sRGB, and measure
-what the planner needs (capture time, faces, subject, sharpness, perceptual hash)."""
+"""What is measured of a photo besides its subject (subject.py): how sharp it is, and its perceptual hash."""
 
 from __future__ import annotations
-
-import logging
 
 import cv2
 import imagehash
 import numpy as np
 from PIL import Image
 
-from functions.analyze.subject import detect_faces, find_subject, resized
-from shared.hashing import content_key
-from shared.media.images import decode_photo
-from shared.models import AnalyzePhotoRequest, PhotoInfo
-from shared.progress import Reporter, silent
-from shared.store import ArtifactStore
-
-log = logging.getLogger(__name__)
-
-ANALYZE_VERSION = "2"
-"""Bump when decoding or analysis changes what is stored or measured: it is part of every output key."""
+from functions.analyze.subject import resized
 
 SHARPNESS_SIDE = 1024
 """Long side of the grey copy sharpness is measured on, whatever the photo's size, so values compare
 across photos (a small photo is enlarged to it and measures soft, as it will look in the video)."""
 SHARPNESS_SIGMA = 1.0
-JPEG_QUALITY = 95
-
-
-def analyze_photo(*, request: AnalyzePhotoRequest, store: ArtifactStore, report: Reporter = silent) -> PhotoInfo:
-    """Decode, store and measure one photo. Raises PhotoError (named after the user's file) for a photo
-    that cannot be used."""
-    name = request.source.name
-    report(percent=0, message=f"decoding {name}")
-    with store.local_path(request.source.key) as path:
-        photo = decode_photo(path=path, max_pixels=request.max_pixels, max_side=request.max_side, name=name)
-    rgb = photo.rgb
-
-    image_key = f"analyze/{content_key(stage='analyze', version=ANALYZE_VERSION, request=request)}/photo.jpg"
-    if not store.exists(image_key):
-        with store.write_path(image_key) as tmp:
-            # 4:4:4 chroma: this copy is the master every later stage restyles and moves over.
-            Image.fromarray(rgb).save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
-    report(percent=40, message=f"finding faces in {name}")
-
-    faces = detect_faces(rgb=rgb)
-    subject, kind = find_subject(rgb=rgb, faces=faces)
-    report(percent=80, message=f"measuring {name}")
-    info = PhotoInfo(
-        source=request.source,
-        image_key=image_key,
-        width=photo.width,
-        height=photo.height,
-        captured_at=photo.captured_at,
-        faces=faces,
-        subject=subject,
-        subject_kind=kind,
-        sharpness=sharpness(rgb=rgb),
-        phash=perceptual_hash(rgb=rgb),
-    )
-    log.debug("analysed %s: %dx%d, %d face(s), subject %s", name, info.width, info.height, len(faces), kind)
-    report(percent=100, message=f"analysed {name}")
-    return info
 
 
 def sharpness(*, rgb: np.ndarray) -> float:

@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from functions.analyze import analyze_photo
-from functions.analyze.photos import ANALYZE_VERSION
+from functions.analyze import ANALYZE_VERSION, analyze_photo
 from shared.errors import PhotoError
 from shared.hashing import content_key
 from shared.models import AnalyzePhotoRequest, Box, PhotoInfo, PhotoSource

@@ -82,15 +82,4 @@ def _generated_track(*, request: MusicRequest, key: str, store: ArtifactStore, r
         with store.write_path(key) as dst:
             made = provider.generate(duration=request.duration, seed=request.seed, mood=request.mood, path=dst)
         report(percent=100, message=f"{made.name}: {made.duration:.1f} s")
-    return MusicTrack(
-        audio_key=key,
-        name=made.name,
-        origin="generated",
-        duration=made.duration,
-        tempo=made.tempo,
-        beats=made.beats,
-        downbeats=made.downbeats,
-        provider=made.provider,
-        cost_usd=made.cost_usd,
-        attempts=made.attempts,
-    )
+    return made.as_track(audio_key=key)
