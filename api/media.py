@@ -100,7 +100,7 @@ def check_upload(*, path: Path, name: str, size: int, digest: str, store: Artifa
 
 def _check_photo(*, path: Path, name: str, key: str, digest: str, store: ArtifactStore,
                  settings: Settings) -> CheckedUpload:
-    from shared.media.images import decode_photo
+    from shared.media.photos import decode_photo
 
     try:
         photo = decode_photo(path=path, max_pixels=settings.max_pixels, max_side=PREVIEW_SIDE, name=name)

@@ -42,7 +42,7 @@ from functions.music import run_music  # noqa: E402
 from functions.pipeline.runner import DEFAULT_SECONDS_PER_PHOTO  # noqa: E402
 from functions.plan.planner import plan_locally  # noqa: E402
 from shared.errors import PhotoError  # noqa: E402
-from shared.media.images import load_bgr  # noqa: E402
+from shared.media.pictures import load_bgr  # noqa: E402
 from shared.models import (  # noqa: E402
     AnalyzeMusicRequest,
     AnalyzePhotoRequest,

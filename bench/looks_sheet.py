@@ -39,7 +39,7 @@ from functions.analyze.subject import detect_faces, find_subject  # noqa: E402
 from functions.style.looks import LOOKS  # noqa: E402
 from functions.style.providers import LocalStyleProvider  # noqa: E402
 from functions.style.stage import fit_long_side  # noqa: E402
-from shared.media.images import decode_photo  # noqa: E402
+from shared.media.photos import decode_photo  # noqa: E402
 from shared.models import Box, StyleRequest  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 

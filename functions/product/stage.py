@@ -35,7 +35,7 @@ from functions.product.turntable import encode_turntable, read_rgba_png, write_r
 from functions.product.video import sample_video_frames
 from shared.errors import OptionError, PhotoError
 from shared.hashing import content_key
-from shared.media.images import decode_photo
+from shared.media.photos import decode_photo
 from shared.models import (
     Frozen,
     Intrinsics,

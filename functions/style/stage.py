@@ -11,7 +11,7 @@ from functions.style.looks import get_look
 from functions.style.providers import get_provider
 from shared.errors import OptionError
 from shared.hashing import content_key
-from shared.media.images import load_bgr, save_bgr
+from shared.media.pictures import load_bgr, save_bgr
 from shared.models import StyledImage, StyleRequest
 from shared.progress import Reporter, silent
 from shared.store import ArtifactStore

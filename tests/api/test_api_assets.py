@@ -16,7 +16,7 @@ from PIL import Image
 
 from functions.music.user_track import convert_user_track
 from shared.errors import MusicError, PhotoError
-from shared.media.images import decode_photo
+from shared.media.photos import decode_photo
 from tests.api.conftest import Api, LiveServer
 
 

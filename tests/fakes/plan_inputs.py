@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.media.images import save_bgr
+from shared.media.pictures import save_bgr
 from shared.models import (
     Box,
     MusicInfo,

@@ -23,8 +23,9 @@ from PIL import Image, ImageDraw
 
 from shared.errors import PhotoError
 from shared.media.budget import MIB, DecodeBudget, decode_budget
-from shared.media.images import NEUTRAL_BACKGROUND, decode_photo
+from shared.media.photos import decode_photo
 from shared.media.pngbands import PngBands
+from shared.media.srgb import NEUTRAL_BACKGROUND
 from shared.settings import PHOTO_MAX_PIXELS, get_settings
 
 MEDIA = Path(__file__).resolve().parents[2].parent / "shared" / "media"
@@ -660,7 +661,7 @@ def test_what_only_decodes_whole_past_the_budget_decodes_alone_and_png_in_bands(
     Image.fromarray(pixels).save(tmp_path / "big.png", compress_level=1)
     # libwebp hands Pillow the whole picture: 7.5 MP x (4 + 4 bytes), and the copy OpenCV shrinks > 64 MiB.
     # It used to be refused; now it waits for the other decodes and runs alone.
-    with caplog.at_level("INFO", logger="shared.media.images"):
+    with caplog.at_level("INFO", logger="shared.media.photos"):
         webp = decode_photo(path=tmp_path / "big.webp", max_pixels=LIMIT, max_side=512).rgb
         png = decode_photo(path=tmp_path / "big.png", max_pixels=LIMIT, max_side=512).rgb
     alone = [r.getMessage() for r in caplog.records if "decodes alone" in r.getMessage()]
@@ -678,7 +679,7 @@ def test_progressive_jpeg_counts_its_full_size_coefficients(
     with Image.new("RGB", (6000, 4000), (200, 100, 50)) as im:
         im.save(tmp_path / "baseline.jpg")
         im.save(tmp_path / "progressive.jpg", progressive=True)
-    with caplog.at_level("INFO", logger="shared.media.images"):
+    with caplog.at_level("INFO", logger="shared.media.photos"):
         for name in ("baseline.jpg", "progressive.jpg"):
             photo = decode_photo(path=tmp_path / name, max_pixels=LIMIT, max_side=512)
             assert photo.rgb.shape == (341, 512, 3) and np.abs(photo.rgb.astype(int) - (200, 100, 50)).max() <= 2

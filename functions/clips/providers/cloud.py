@@ -11,7 +11,7 @@ from pathlib import Path
 from functions.clips.providers.first_frame import frame_for_model, jpeg
 from functions.clips.providers.video_models import DEFAULT_MODEL, MATCH_IMAGE, MODELS, ratio_value
 from shared.errors import OptionError
-from shared.media.images import load_bgr
+from shared.media.pictures import load_bgr
 from shared.models import ClipRequest
 from shared.progress import Reporter
 from shared.providers.concurrency import provider_slot

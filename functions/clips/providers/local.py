@@ -11,7 +11,7 @@ from pathlib import Path
 from functions.clips.encode import encode_frames, final_codec, intermediate_codec
 from functions.clips.product_scene import frames_for
 from functions.clips.providers.base import ClipParts
-from shared.media.images import load_bgr
+from shared.media.pictures import load_bgr
 from shared.models import ClipRequest
 from shared.progress import Reporter
 from shared.providers.prices import FREE, Price

@@ -21,7 +21,7 @@ from functions.plan.providers.proposal import (
     parse_proposal,
     photo_id,
 )
-from shared.media.images import load_bgr
+from shared.media.pictures import load_bgr
 from shared.models import PlanRequest, ProviderAttempt, ScenePlan
 from shared.providers.concurrency import provider_slot
 from shared.providers.errors import ProviderError, ProviderOutputError

@@ -19,7 +19,7 @@ from videocheck import decode_rgb_frames
 from functions.clips import run_clip
 from functions.clips.providers import get_provider
 from functions.clips.providers.video_models import KLING, SEEDANCE, SORA, VEO
-from shared.media.images import save_bgr
+from shared.media.pictures import save_bgr
 from shared.media.probe import probe
 from shared.models import Box, CameraMove, ClipRequest, OutputSpec, Scene
 from shared.providers.errors import ProviderRefusedError

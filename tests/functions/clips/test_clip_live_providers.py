@@ -9,7 +9,7 @@ from fakes.live import require_live
 
 from functions.clips import run_clip
 from functions.clips.providers.video_models import KLING, SEEDANCE, SORA, VEO
-from shared.media.images import save_bgr
+from shared.media.pictures import save_bgr
 from shared.models import Box, CameraMove, ClipRequest, OutputSpec, Scene
 from shared.store import LocalStore
 
