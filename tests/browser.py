@@ -32,7 +32,31 @@ SHOTS = PROJECT_ROOT / "test-artifacts" / "ui"
 PICKS = ["chelsea_cat.png", "coffee.png", "kimono_portrait.jpg", "fox_parade.jpg", "rocket_launch.jpg"]
 WIDE = {"width": 1280, "height": 860}
 NARROW = {"width": 380, "height": 800}
-STATIC_BARS = ".topbar, .stepnav { position: static !important; } .toasts { display: none !important; }"
+# For a screenshot: every sticky element (the top bar, the step bar, the scene editor) held in its own
+# place and the toasts hidden, so a picture of the page or of a part of it does not depend on where the
+# page was scrolled. Set on the elements through CSSOM, which the page's Content-Security-Policy allows
+# (`page.screenshot(style=...)` injects a <style> element, which it refuses: the bars then painted over
+# part-page shots), and put back as they were afterwards.
+PIN_FOR_SHOT = """() => {
+    const saved = [];
+    const set = (el, property, value) => {
+        saved.push([el, property, el.style.getPropertyValue(property), el.style.getPropertyPriority(property)]);
+        el.style.setProperty(property, value, 'important');
+    };
+    for (const el of document.querySelectorAll('body *')) {
+        if (getComputedStyle(el).position === 'sticky') set(el, 'position', 'static');
+    }
+    for (const el of document.querySelectorAll('.toasts')) set(el, 'display', 'none');
+    window.__shotSaved = saved;
+    return saved.length;
+}"""
+UNPIN_AFTER_SHOT = """() => {
+    for (const [el, property, value, priority] of window.__shotSaved || []) {
+        if (value) el.style.setProperty(property, value, priority);
+        else el.style.removeProperty(property);
+    }
+    delete window.__shotSaved;
+}"""
 
 
 
@@ -109,18 +133,22 @@ class Tab:
     server: Server
 
     def shot(self, name: str, *, part: str | None = None) -> Path:
-        """Save a screenshot: the whole page, or one part of it (a CSS selector) at its full height."""
+        """Save a screenshot: the whole page, or one part of it (a CSS selector) at its full height, with
+        sticky elements in their own place and no toast over it (PIN_FOR_SHOT)."""
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
-        clip = None
-        if part is not None:
-            box = self.page.locator(part).first.bounding_box()
-            assert box is not None, f"{part} is not on the page"
-            scroll = self.page.evaluate("[scrollX, scrollY]")
-            clip = {"x": box["x"] + scroll[0], "y": box["y"] + scroll[1],
-                    "width": box["width"], "height": box["height"]}
-        # Sticky bars would otherwise be painted wherever the page happens to be scrolled.
-        self.page.screenshot(path=str(path), full_page=True, clip=clip, style=STATIC_BARS, animations="disabled")
+        self.page.evaluate(PIN_FOR_SHOT)
+        try:
+            clip = None
+            if part is not None:
+                box = self.page.locator(part).first.bounding_box()
+                assert box is not None, f"{part} is not on the page"
+                scroll = self.page.evaluate("[scrollX, scrollY]")
+                clip = {"x": box["x"] + scroll[0], "y": box["y"] + scroll[1],
+                        "width": box["width"], "height": box["height"]}
+            self.page.screenshot(path=str(path), full_page=True, clip=clip, animations="disabled")
+        finally:
+            self.page.evaluate(UNPIN_AFTER_SHOT)
         return path
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -139,7 +167,7 @@ def open_tab(browser: Any, server: Server, viewport: dict[str, int]) -> Iterator
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Whatever the Content-Security-Policy blocks in the page (an inline style, a script from elsewhere) is a
-    # bug too. Reports without a source file are Playwright's own styles injected for screenshots.
+    # bug too. Reports without a source file are Playwright's own style for screenshots (it hides the caret).
     page.on("console", lambda msg: errors.append(f"{msg.text} ({msg.location['url']})")
             if "Content Security Policy" in msg.text and msg.location.get("url") else None)
     yield Tab(page=page, errors=errors, server=server)

@@ -30,24 +30,6 @@ def narrow(browser: Any, server: Server) -> Iterator[Tab]:
     yield from open_tab(browser, server, NARROW)
 
 
-def _shot(tab: Tab, name: str, *, part: str | None = None) -> None:
-    """A screenshot with the sticky bars in their own place and no toast over the page. The page's CSP
-    refuses the style sheet Playwright would inject for that, so the script sets them (CSSOM is allowed)."""
-    page = tab.page
-    page.evaluate("""() => {
-        for (const el of document.querySelectorAll('.topbar, .stepnav')) el.style.position = 'static';
-        document.getElementById('toasts').style.display = 'none';
-        window.scrollTo(0, 0);
-    }""")
-    try:
-        tab.shot(name, part=part)
-    finally:
-        page.evaluate("""() => {
-            for (const el of document.querySelectorAll('.topbar, .stepnav')) el.style.position = '';
-            document.getElementById('toasts').style.display = '';
-        }""")
-
-
 def _photos(good_photos: list[Path], names: list[str]) -> list[Path]:
     by_name = {p.name: p for p in good_photos}
     return [by_name[n] for n in names]
@@ -129,7 +111,7 @@ def test_an_edit_survives_a_length_change_and_a_reload(good_photos: list[Path], 
     expect(card).to_contain_text(f"{scene['beats'] + 1} beats")
     expect(card).to_contain_text("The cat stretches and yawns")
     expect(_step(wide, "storyboard")).to_have_attribute("data-state", "done")
-    _shot(wide, "issue11-wide-01-scene-edited", part="#step-storyboard")
+    wide.shot("issue11-wide-01-scene-edited", part="#step-storyboard")
 
     # A new length: the storyboard stays as edited, says it is out of date and why; nothing is deleted.
     _set_length(wide, "8")
@@ -143,7 +125,7 @@ def test_an_edit_survives_a_length_change_and_a_reload(good_photos: list[Path], 
     expect(card).to_contain_text("The cat stretches and yawns")
     server = _plan(wide, pid)
     assert not server["current"] and server["scenes"][1]["transition_in"] == "crossfade"
-    _shot(wide, "issue11-wide-02-out-of-date", part="#step-storyboard")
+    wide.shot("issue11-wide-02-out-of-date", part="#step-storyboard")
 
     # A reload shows what the server holds: the same edited, out-of-date storyboard.
     page.reload()
@@ -164,7 +146,7 @@ def test_an_edit_survives_a_length_change_and_a_reload(good_photos: list[Path], 
     shown = page.locator(".scene-card").nth(again["index"])
     expect(shown).to_contain_text("The cat stretches and yawns")
     expect(shown).to_contain_text("Crossfade")
-    _shot(wide, "issue11-wide-03-carried-over", part="#step-storyboard")
+    wide.shot("issue11-wide-03-carried-over", part="#step-storyboard")
     no_junk_text(wide)
     assert not wide.errors, wide.errors
 
@@ -194,7 +176,7 @@ def test_undo_and_redo_across_a_reload(good_photos: list[Path], wide: Tab) -> No
     expect(page.locator("#plan-undo")).to_be_disabled()
     expect(page.locator("#plan-redo")).to_have_attribute("aria-label", f"Redo: scene 1: camera: {words}")
     assert _plan(wide, pid)["scenes"] == made["scenes"]
-    _shot(wide, "issue11-wide-04-undone", part="#step-storyboard")
+    wide.shot("issue11-wide-04-undone", part="#step-storyboard")
 
     page.reload()
     expect(page.locator("#plan-redo")).to_be_enabled()
@@ -222,7 +204,7 @@ def test_the_users_order_survives_make_storyboard(good_photos: list[Path], wide:
     expect(switch).not_to_be_checked()
     expect(page.locator("#order-help")).to_contain_text("exactly in the order shown here")
     assert wide.api("GET", f"/api/projects/{pid}")["order"] == "manual"
-    _shot(wide, "issue11-wide-05-order-switch", part="#step-photos")
+    wide.shot("issue11-wide-05-order-switch", part="#step-photos")
 
     _make_storyboard(wide, button="Make storyboard")
     plan = _plan(wide, pid)
@@ -262,7 +244,7 @@ def test_step_states_follow_the_project(good_photos: list[Path], wide: Tab, narr
     for step in ("photos", "look", "storyboard", "render"):
         expect(_step(wide, step)).to_have_attribute("data-state", "todo")
     expect(page.locator("#render-button")).to_be_disabled()
-    _shot(wide, "issue11-wide-06-blank-project")
+    wide.shot("issue11-wide-06-blank-project")
 
     pid = _project(wide, name="Steps", photos=_photos(good_photos, ["chelsea_cat.png", "coffee.png",
                                                                    "astronaut.png", "camera.png",
@@ -294,7 +276,7 @@ def test_step_states_follow_the_project(good_photos: list[Path], wide: Tab, narr
     expect(page.locator("#step-render .step-status")).to_have_text("Out of date")
     expect(page.locator("#render-button")).to_be_enabled()
     expect(page.locator("#render-button")).to_have_class(re.compile(r"\bbtn-primary\b"))
-    _shot(wide, "issue11-wide-07-video-out-of-date", part="#step-render")
+    wide.shot("issue11-wide-07-video-out-of-date", part="#step-render")
 
     # A new length: both out of date, and rendering waits for the storyboard.
     _set_length(wide, "5")
@@ -302,7 +284,7 @@ def test_step_states_follow_the_project(good_photos: list[Path], wide: Tab, narr
     expect(_step(wide, "render")).to_have_attribute("data-state", "stale")
     expect(page.locator("#render-button")).to_be_disabled()
     expect(outdated).to_contain_text("Length: 4 s → 5 s")
-    _shot(wide, "issue11-wide-08-whole-project-out-of-date")
+    wide.shot("issue11-wide-08-whole-project-out-of-date")
 
     # Back to the old length and look: the video shows the project again (the server compares, not the page).
     _set_length(wide, "4")
@@ -323,6 +305,6 @@ def test_step_states_follow_the_project(good_photos: list[Path], wide: Tab, narr
     expect(phone.locator("#result-outdated")).to_contain_text("Length: 4 s → 5 s")
     no_horizontal_overflow(narrow)
     for step in ("photos", "storyboard", "render"):
-        _shot(narrow, f"issue11-narrow-{step}", part=f"#step-{step}")
-    _shot(narrow, "issue11-narrow-whole-project")
+        narrow.shot(f"issue11-narrow-{step}", part=f"#step-{step}")
+    narrow.shot("issue11-narrow-whole-project")
     assert not narrow.errors, narrow.errors
