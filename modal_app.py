@@ -497,7 +497,7 @@ def product_poses(request: dict[str, Any], progress: Any = None, index: int = 0)
 
     def body(store: Any, report: Any) -> dict[str, Any]:
         from functions.product.stage import plan_render, prepare_capture
-        from shared.models import ProductRequest
+        from shared.models.product import ProductRequest
 
         req = ProductRequest.model_validate(request)
         capture = prepare_capture(request=req, store=store, report=report)
@@ -518,7 +518,7 @@ def product_train(request: dict[str, Any], capture: dict[str, Any], plan: dict[s
         from functions.product.nerf import require_gpu
         from functions.product.nerf_store import store_run, stored_run
         from functions.product.stage import phase_reporter, train_nerf
-        from shared.models import ProductCapture, ProductRenderPlan, ProductRequest
+        from shared.models.product import ProductCapture, ProductRenderPlan, ProductRequest
 
         require_gpu(what="training the product model")
         req = ProductRequest.model_validate(request)
@@ -542,7 +542,7 @@ def product_render(request: dict[str, Any], capture: dict[str, Any], plan: dict[
         from functions.product.nerf import require_gpu, write_downscaled, write_seed_points
         from functions.product.nerf_store import StoredRun, fetch_run
         from functions.product.stage import load_points, materialize_dataset, render_nerf_frames
-        from shared.models import ProductCapture, ProductRenderPlan
+        from shared.models.product import ProductCapture, ProductRenderPlan
 
         require_gpu(what="rendering the turntable")
         cap = ProductCapture.model_validate(capture)
@@ -568,7 +568,7 @@ def product_preview(request: dict[str, Any], capture: dict[str, Any], plan: dict
 
     def body(store: Any, report: Any) -> dict[str, Any]:
         from functions.product.stage import render_preview_frames
-        from shared.models import ProductCapture, ProductRenderPlan
+        from shared.models.product import ProductCapture, ProductRenderPlan
 
         keys = render_preview_frames(capture=ProductCapture.model_validate(capture),
                                      plan=ProductRenderPlan.model_validate(plan), store=store, start=chunk[0],
@@ -586,7 +586,7 @@ def product_encode(request: dict[str, Any], capture: dict[str, Any], plan: dict[
 
     def body(store: Any, report: Any) -> dict[str, Any]:
         from functions.product.stage import encode_product, phase_reporter
-        from shared.models import ProductCapture, ProductRenderPlan, ProductRequest
+        from shared.models.product import ProductCapture, ProductRenderPlan, ProductRequest
 
         result = encode_product(request=ProductRequest.model_validate(request),
                                 capture=ProductCapture.model_validate(capture),
@@ -745,7 +745,7 @@ def run_remote_make(
 
     from api.cli import StageBars
     from functions.pipeline.ingest import expand_photo_paths
-    from shared.models import ProgressEvent
+    from shared.models.jobs import ProgressEvent
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if out.suffix.lower() != ".mp4":

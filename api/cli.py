@@ -25,7 +25,7 @@ from rich.table import Table
 
 from shared.dependencies import missing_dependency
 from shared.errors import InputError, MomentLoopError, OptionError
-from shared.models import ProgressEvent
+from shared.models.jobs import ProgressEvent
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -423,7 +423,8 @@ def _product(args: argparse.Namespace) -> int:
     from functions.product.poses import RESHOOT_HINT
     from functions.product.stage import phase_percent, product_report, run_product
     from functions.product.video import VIDEO_SUFFIXES
-    from shared.models import PhotoSource, ProductRequest
+    from shared.models.media import PhotoSource
+    from shared.models.product import ProductRequest
     from shared.settings import Settings
 
     if args.output.suffix.lower() != ".webm":

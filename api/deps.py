@@ -12,7 +12,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from api.errors import NotSignedInError
 from api.ratelimit import RateLimiter
 from api.state import AppState
-from shared.models import JobRecord
+from shared.models.jobs import JobRecord
 from shared.projects import AssetRecord, ExportRecord, JobLink, ProjectRecord, ProjectStore, UserRecord
 
 SESSION_COOKIE = "ml_session"

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 
 from shared.jobs import FINISHED, JobStore
-from shared.models import JobRecord, ProgressEvent
+from shared.models.jobs import JobRecord, ProgressEvent
 
 log = logging.getLogger(__name__)
 

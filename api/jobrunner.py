@@ -49,7 +49,9 @@ from functions.pipeline.runner import (
 )
 from shared.errors import MomentLoopError
 from shared.jobs import UNFINISHED, JobLease, LeaseLostError, ListableJobStore
-from shared.models import PhotoSource, ProductResult, ScenePlan
+from shared.models.media import PhotoSource
+from shared.models.plan import ScenePlan
+from shared.models.product import ProductResult
 from shared.projects import (
     AssetRecord,
     ExportRecord,

@@ -19,7 +19,7 @@ import time
 import uuid
 
 from shared.jobs import FINISHED, LeaseLostError
-from shared.models import JobStatus
+from shared.models.jobs import JobStatus
 
 _RUNNING_HERE: set[str] = set()
 """The owner names of this process's job runners that have not stopped (a process may hold several apps)."""

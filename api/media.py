@@ -16,7 +16,7 @@ from PIL import Image
 
 from functions.music.user_track import SONG_HINT, check_song
 from shared.errors import InputError, MomentLoopError, MusicError, PhotoError
-from shared.models import MusicTrack
+from shared.models.media import MusicTrack
 from shared.projects import Waveform
 from shared.settings import Settings
 from shared.store import ArtifactStore

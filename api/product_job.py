@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from functions.pipeline.runner import JobStoppedError
 from shared.errors import OptionError
-from shared.models import ProductRequest, ProductResult
+from shared.models.product import ProductRequest, ProductResult
 from shared.settings import Settings
 from shared.store import ArtifactStore
 

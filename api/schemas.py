@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared.models import Aspect, CameraMove, Framing, JobStatus, PhotoOrder, Transition
+from shared.models.base import Aspect
+from shared.models.jobs import JobStatus
+from shared.models.plan import CameraMove, Framing, PhotoOrder, Transition
 
 
 class In(BaseModel):

@@ -19,7 +19,7 @@ from api.schemas import CarriedPublic, PlanPublic, ScenePublic, SceneUpdate, Sta
 from functions.clips.providers.video_models import ALIASES, DEFAULT_MODEL, KLING, SEEDANCE, SORA, VEO
 from functions.plan.prompts import restyle_plan, style_sentence
 from functions.plan.transitions import crossfade_seconds
-from shared.models import Scene, ScenePlan, Transition
+from shared.models.plan import Scene, ScenePlan, Transition
 from shared.projects import (
     AssetRecord,
     CarriedEdit,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.schemas import AssetPublic, ExportPublic, JobPublic, ProductPublic, ProjectPublic
-from shared.models import JobRecord
+from shared.models.jobs import JobRecord
 from shared.projects import AssetRecord, ExportRecord, JobLink, ProductRecord, ProjectRecord, ProjectStore
 
 

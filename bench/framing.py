@@ -43,19 +43,17 @@ from functions.pipeline.runner import DEFAULT_SECONDS_PER_PHOTO  # noqa: E402
 from functions.plan.planner import plan_locally  # noqa: E402
 from shared.errors import PhotoError  # noqa: E402
 from shared.media.pictures import load_bgr  # noqa: E402
-from shared.models import (  # noqa: E402
+from shared.models.base import Aspect, OutputSpec  # noqa: E402
+from shared.models.media import (  # noqa: E402
     AnalyzeMusicRequest,
     AnalyzePhotoRequest,
-    Aspect,
-    ClipRequest,
     MusicInfo,
     MusicRequest,
-    OutputSpec,
     PhotoInfo,
     PhotoSource,
-    PlanRequest,
-    ScenePlan,
 )
+from shared.models.plan import PlanRequest, ScenePlan  # noqa: E402
+from shared.models.render import ClipRequest  # noqa: E402
 from shared.store import LocalStore  # noqa: E402
 
 ASPECTS: tuple[Aspect, ...] = get_args(Aspect)

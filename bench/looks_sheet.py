@@ -40,7 +40,8 @@ from functions.style.looks import LOOKS  # noqa: E402
 from functions.style.providers import LocalStyleProvider  # noqa: E402
 from functions.style.stage import fit_long_side  # noqa: E402
 from shared.media.photos import decode_photo  # noqa: E402
-from shared.models import Box, StyleRequest  # noqa: E402
+from shared.models.base import Box  # noqa: E402
+from shared.models.render import StyleRequest  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 WORKING_SIDE: int = StyleRequest.model_fields["max_side"].default

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         train_nerf,
     )
     from functions.product.turntable import read_turntable_rgba
-    from shared.models import ProductRequest
+    from shared.models.product import ProductRequest
     from shared.store import LocalStore
 
     photos = sorted((args.media / "multiview" / "fox" / "images").glob("*.jpg"))

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from shared.media import h264  # noqa: E402
 from shared.media.ffmpeg import ffmpeg_exe  # noqa: E402
-from shared.models import FinalEncoding  # noqa: E402
+from shared.models.render import FinalEncoding  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 PHOTOS = [
@@ -86,7 +86,7 @@ def make_music(dest: Path, seconds: float) -> None:
     """A real-sounding song for the run: our generator's track, given to `make` as a user file, so that the
     run pays for beat tracking like any user song."""
     from functions.music import run_music
-    from shared.models import MusicRequest
+    from shared.models.media import MusicRequest
     from shared.store import LocalStore
 
     store = LocalStore(dest.parent / "music-store")

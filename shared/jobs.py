@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from shared.errors import MomentLoopError
-from shared.models import EventType, JobRecord, JobStatus, ProgressEvent
+from shared.models.jobs import EventType, JobRecord, JobStatus, ProgressEvent
 
 UNFINISHED: tuple[JobStatus, ...] = ("queued", "running")
 """The statuses of a job someone may still run, and so claim."""

@@ -15,7 +15,9 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from shared.errors import MomentLoopError
-from shared.models import Aspect, CameraMove, MusicTrack, PhotoOrder, ScenePlan, Transition
+from shared.models.base import Aspect
+from shared.models.media import MusicTrack
+from shared.models.plan import CameraMove, PhotoOrder, ScenePlan, Transition
 
 AssetKind = Literal["photo", "music"]
 AssetRole = Literal["photo", "capture"]

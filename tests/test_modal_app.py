@@ -145,16 +145,10 @@ def test_a_wrong_deploy_setting_stops_the_deploy_with_its_name(monkeypatch: pyte
 def test_stage_functions_run_locally_end_to_end(modal_app: Any, good_photos: list[Path]) -> None:
     from functions.compose import clip_windows
     from functions.pipeline.ingest import ingest_photos
-    from shared.models import (
-        AnalyzePhotoRequest,
-        ClipRequest,
-        ComposeRequest,
-        FinalEncoding,
-        OutputSpec,
-        PlanRequest,
-        ScenePlan,
-        StyleRequest,
-    )
+    from shared.models.base import OutputSpec
+    from shared.models.media import AnalyzePhotoRequest
+    from shared.models.plan import PlanRequest, ScenePlan
+    from shared.models.render import ClipRequest, ComposeRequest, FinalEncoding, StyleRequest
 
     store = LocalStore(get_settings().artifacts_dir)
     picks = [p for p in good_photos if p.name in ("coffee.png", "chelsea_cat.png", "astronaut.png")]
@@ -202,7 +196,7 @@ def test_stage_functions_run_locally_end_to_end(modal_app: Any, good_photos: lis
 
 def test_a_bad_photo_comes_back_as_a_reason_not_an_exception_to_retry(modal_app: Any, bad_photos: list[Path]) -> None:
     from functions.pipeline.ingest import ingest_photos
-    from shared.models import AnalyzePhotoRequest
+    from shared.models.media import AnalyzePhotoRequest
 
     store = LocalStore(get_settings().artifacts_dir)
     broken = next(p for p in bad_photos if p.name == "truncated_400B.jpg")

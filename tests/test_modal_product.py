@@ -85,7 +85,7 @@ def fox_frames(media_dir: Path) -> list[Path]:
 
 def test_product_pieces_run_locally_on_a_real_capture(modal_app: Any, fox_frames: list[Path]) -> None:
     from functions.pipeline.ingest import ingest_photos
-    from shared.models import ProductCapture, ProductRenderPlan, ProductRequest, ProductResult
+    from shared.models.product import ProductCapture, ProductRenderPlan, ProductRequest, ProductResult
 
     settings = get_settings()
     store = LocalStore(settings.artifacts_dir)
@@ -119,7 +119,7 @@ def test_a_capture_that_cannot_work_fails_the_job_with_the_reshoot_hint(
     modal_app: Any, good_photos: list[Path]
 ) -> None:
     from functions.pipeline.ingest import ingest_photos
-    from shared.models import ProductRequest
+    from shared.models.product import ProductRequest
 
     store = LocalStore(get_settings().artifacts_dir)
     unrelated = ingest_photos(store=store, paths=[p for p in good_photos if p.suffix == ".png"][:4])
@@ -141,7 +141,7 @@ def test_the_nerf_path_streams_training_progress_and_renders_every_chunk(
     from functions.pipeline.ingest import ingest_photos
     from functions.pipeline.modal_executor import InProcessChannel
     from functions.product.stage import phase_reporter
-    from shared.models import ProductRequest, ProductResult
+    from shared.models.product import ProductRequest, ProductResult
 
     store = LocalStore(get_settings().artifacts_dir)
     request = ProductRequest(photos=ingest_photos(store=store, paths=fox_frames), frames=65, fps=12, width=64,

@@ -14,7 +14,8 @@ from api.files import stored_file
 from api.product_job import ProductJobParams
 from api.schemas import JobPublic, ProductCapabilities, ProductCreate, ProductPublic, ProductUse
 from api.views import job_public, product_public
-from shared.models import PhotoSource, ProductRequest
+from shared.models.media import PhotoSource
+from shared.models.product import ProductRequest
 from shared.projects import ProductRecord
 
 router = APIRouter(tags=["products"], responses=error_responses(401, 404, 422))

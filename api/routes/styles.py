@@ -14,7 +14,7 @@ from api.files import stored_file
 from api.media import PREVIEW_SIDE
 from api.schemas import LookPublic, PreviewPublic, look_names
 from shared.errors import MomentLoopError
-from shared.models import StyleRequest
+from shared.models.render import StyleRequest
 
 router = APIRouter(tags=["looks"], responses=error_responses(401, 422))
 

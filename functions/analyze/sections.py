@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from functions.analyze.audio import frames_to_time
-from shared.models import Section
+from shared.models.media import Section
 
 ENERGY_RANGE_DB = 24.0  # energy 0 = this far below the track's loud parts, or quieter
 QUIETEST_TOP_DBFS = -46.0  # a track whose loud parts are below this is quiet everywhere

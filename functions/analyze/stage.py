@@ -19,7 +19,7 @@ from functions.music.user_track import SILENT_DBFS
 from shared.errors import MusicError
 from shared.hashing import content_key
 from shared.media.photos import decode_photo
-from shared.models import AnalyzeMusicRequest, AnalyzePhotoRequest, MusicInfo, PhotoInfo
+from shared.models.media import AnalyzeMusicRequest, AnalyzePhotoRequest, MusicInfo, PhotoInfo
 from shared.progress import Reporter, silent
 from shared.store import ArtifactStore
 

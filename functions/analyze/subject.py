@@ -14,7 +14,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from shared.models import Box
+from shared.models.base import Box
 
 SubjectKind = Literal["face", "saliency", "center"]
 

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 
 from shared.errors import StageError
-from shared.models import CameraMove
+from shared.models.plan import CameraMove
 
 PUSH_ZOOM_AT_6S = 1.2
 """Zoom a push-in reaches over a 6 s clip. Magnitude grows with the square root of the length: short

@@ -15,7 +15,7 @@ from functions.clips.yuv import Planes
 from shared.errors import FFmpegError
 from shared.media import h264
 from shared.media.ffmpeg import feed_ffmpeg
-from shared.models import FinalEncoding
+from shared.models.render import FinalEncoding
 
 
 def intermediate_codec(*, preset: str, crf: int) -> list[str]:

@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 
 from functions.clips.camera import Rect, View, widest_needed
-from shared.models import Box, CameraMove, Framing
+from shared.models.base import Box
+from shared.models.plan import CameraMove, Framing
 
 FILL_DOWNSCALE = 8
 """The blurred fill is blurred at 1/8 of the raster's size: as soft, and ~60x cheaper."""

@@ -36,7 +36,9 @@ from functions.clips.renderer import frame_progress, render_frames
 from functions.clips.yuv import Planes, bgr_to_planes
 from functions.product.turntable import read_turntable_rgba
 from shared.errors import FFmpegError, InputError
-from shared.models import Box, CameraMove, ClipRequest
+from shared.models.base import Box
+from shared.models.plan import CameraMove
+from shared.models.render import ClipRequest
 from shared.progress import Reporter, silent
 from shared.store import ArtifactStore
 

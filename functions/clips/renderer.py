@@ -17,7 +17,7 @@ import numpy as np
 from functions.clips.camera import CameraPath, Rect, View, plan_path
 from functions.clips.framing import CanvasLayout, fill_share, layout_canvas, render_canvas
 from functions.clips.yuv import Planes, bgr_to_planes
-from shared.models import ClipRequest
+from shared.models.render import ClipRequest
 from shared.progress import Reporter, silent
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,8 @@ from functions.clips.providers.base import ClipParts, ClipProvider, SplitClipPro
 from shared.errors import OptionError, StageError
 from shared.hashing import content_key
 from shared.media.probe import probe
-from shared.models import ClipRequest, ClipResult, Frozen
+from shared.models.base import Frozen
+from shared.models.render import ClipRequest, ClipResult
 from shared.progress import Reporter, silent
 from shared.store import ArtifactStore
 

@@ -12,7 +12,8 @@ from typing import Any
 import ffmpeg
 from pydantic import Field
 
-from shared.models import Frozen, ScenePlan
+from shared.models.base import Frozen
+from shared.models.plan import ScenePlan
 
 FADE_IN_SECONDS = 0.05
 """Long enough to hide the click of starting mid-waveform, short enough to keep the first beat's attack."""

@@ -17,7 +17,8 @@ from functions.compose.segments import Piece, Segment
 from functions.compose.timing import ClipWindow
 from shared.errors import StageError
 from shared.media import h264
-from shared.models import ClipResult, FinalEncoding, Frozen, OutputSpec
+from shared.models.base import Frozen, OutputSpec
+from shared.models.render import ClipResult, FinalEncoding
 
 log = logging.getLogger(__name__)
 

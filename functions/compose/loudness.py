@@ -24,7 +24,7 @@ from functions.compose.audio import (
 )
 from shared.errors import FFmpegError, StageError
 from shared.media.ffmpeg import run_ffmpeg
-from shared.models import Frozen
+from shared.models.base import Frozen
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field
 
 from functions.compose.timing import ClipWindow
-from shared.models import Frozen
+from shared.models.base import Frozen
 
 
 class Piece(Frozen):

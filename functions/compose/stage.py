@@ -36,7 +36,7 @@ from functions.compose.timing import ClipWindow, clip_windows
 from shared.errors import StageError
 from shared.hashing import content_key
 from shared.media.probe import probe
-from shared.models import ClipResult, ComposeRequest, ComposeResult, FinalEncoding
+from shared.models.render import ClipResult, ComposeRequest, ComposeResult, FinalEncoding
 from shared.progress import Reporter, silent
 from shared.settings import get_settings
 from shared.store import ArtifactStore, get_model, put_model

@@ -12,7 +12,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared.errors import StageError
-from shared.models import Frozen, ScenePlan, Transition
+from shared.models.base import Frozen
+from shared.models.plan import ScenePlan, Transition
 
 
 class ClipWindow(Frozen):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from functions.music.providers import GeneratedMusic, get_provider
 from functions.music.user_track import convert_user_track
 from shared.hashing import content_key
-from shared.models import MusicRequest, MusicTrack
+from shared.models.media import MusicRequest, MusicTrack
 from shared.progress import Reporter, silent
 from shared.store import ArtifactStore
 

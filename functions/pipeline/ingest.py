@@ -7,7 +7,7 @@ from pathlib import Path
 from functions.clips.product_scene import TurntableError, TurntableInfo, probe_turntable
 from shared.errors import InputError
 from shared.hashing import file_digest
-from shared.models import PhotoSource
+from shared.models.media import PhotoSource
 from shared.store import ArtifactStore
 
 PHOTO_SUFFIXES = frozenset({

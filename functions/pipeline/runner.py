@@ -26,29 +26,25 @@ from functions.pipeline.stages import get_stage
 from shared.dependencies import missing_dependency
 from shared.errors import InputError, MomentLoopError, MusicError, NoUsablePhotosError, StageError
 from shared.jobs import JobStore
-from shared.models import (
+from shared.models.base import Aspect, OutputSpec
+from shared.models.jobs import EventType, ProgressEvent
+from shared.models.media import (
     AnalyzeMusicRequest,
     AnalyzePhotoRequest,
-    Aspect,
+    MusicInfo,
+    MusicRequest,
+    MusicTrack,
+    PhotoInfo,
+    PhotoRejection,
+    PhotoSource,
+)
+from shared.models.plan import PhotoOrder, PlanRequest, ProductInput, Scene, ScenePlan
+from shared.models.render import (
     ClipRequest,
     ClipResult,
     ComposeRequest,
     ComposeResult,
-    EventType,
     FinalEncoding,
-    MusicInfo,
-    MusicRequest,
-    MusicTrack,
-    OutputSpec,
-    PhotoInfo,
-    PhotoOrder,
-    PhotoRejection,
-    PhotoSource,
-    PlanRequest,
-    ProductInput,
-    ProgressEvent,
-    Scene,
-    ScenePlan,
     StyledImage,
     StyleRequest,
 )

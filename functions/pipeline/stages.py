@@ -12,7 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared import models as m
+from shared.models.media import (
+    AnalyzeMusicRequest,
+    AnalyzePhotoRequest,
+    MusicInfo,
+    MusicRequest,
+    MusicTrack,
+    PhotoInfo,
+    PhotoSource,
+)
+from shared.models.plan import PlanRequest, ScenePlan
+from shared.models.render import ClipRequest, ClipResult, ComposeRequest, ComposeResult, StyledImage, StyleRequest
 
 
 @dataclass(frozen=True)
@@ -36,44 +46,44 @@ def stages() -> dict[str, Stage]:
     def version(module: Any, attr: str) -> str:
         return str(getattr(module, attr, "1"))
 
-    def plan_entry(*, request: m.PlanRequest, store: Any, report: Any) -> m.ScenePlan:
+    def plan_entry(*, request: PlanRequest, store: Any, report: Any) -> ScenePlan:
         # Model planners look at the photos' thumbnails, so they get the store.
         return plan.run_plan(request=request, store=store, report=report)
 
-    def photo_identity(request: m.AnalyzePhotoRequest) -> m.AnalyzePhotoRequest:
+    def photo_identity(request: AnalyzePhotoRequest) -> AnalyzePhotoRequest:
         # A photo's analysis depends on its bytes, not on its file name or place in the order.
-        return request.model_copy(update={"source": m.PhotoSource(key=request.source.key, name="", index=0)})
+        return request.model_copy(update={"source": PhotoSource(key=request.source.key, name="", index=0)})
 
-    def photo_rebind(result: m.PhotoInfo, request: m.AnalyzePhotoRequest) -> m.PhotoInfo:
+    def photo_rebind(result: PhotoInfo, request: AnalyzePhotoRequest) -> PhotoInfo:
         return result.model_copy(update={"source": request.source})
 
-    def music_identity(request: m.MusicRequest) -> m.MusicRequest:
+    def music_identity(request: MusicRequest) -> MusicRequest:
         # A user's song is converted as it is: the video's length, seed and mood play no part.
         if request.user_key is None:
             return request
-        return m.MusicRequest(duration=1.0, user_key=request.user_key, user_name=request.user_name)
+        return MusicRequest(duration=1.0, user_key=request.user_key, user_name=request.user_name)
 
-    def plan_identity(request: m.PlanRequest) -> m.PlanRequest:
+    def plan_identity(request: PlanRequest) -> PlanRequest:
         # The edit (order, cuts, moves) does not depend on the look; only the prompts' wording does.
         return request.model_copy(update={"look": ""})
 
-    def plan_rebind(result: m.ScenePlan, request: m.PlanRequest) -> m.ScenePlan:
+    def plan_rebind(result: ScenePlan, request: PlanRequest) -> ScenePlan:
         from functions.plan.prompts import restyle_plan
 
         return restyle_plan(result, look=request.look)
 
     table = [
-        Stage("analyze_photo", analyze.analyze_photo, m.AnalyzePhotoRequest, m.PhotoInfo,
+        Stage("analyze_photo", analyze.analyze_photo, AnalyzePhotoRequest, PhotoInfo,
               version(analyze, "ANALYZE_VERSION"), identity=photo_identity, rebind=photo_rebind),
-        Stage("analyze_music", analyze.analyze_music, m.AnalyzeMusicRequest, m.MusicInfo,
+        Stage("analyze_music", analyze.analyze_music, AnalyzeMusicRequest, MusicInfo,
               version(analyze, "MUSIC_ANALYSIS_VERSION")),
-        Stage("music", music.run_music, m.MusicRequest, m.MusicTrack, version(music, "MUSIC_VERSION"),
+        Stage("music", music.run_music, MusicRequest, MusicTrack, version(music, "MUSIC_VERSION"),
               identity=music_identity),
-        Stage("plan", plan_entry, m.PlanRequest, m.ScenePlan, version(plan, "PLAN_VERSION"),
+        Stage("plan", plan_entry, PlanRequest, ScenePlan, version(plan, "PLAN_VERSION"),
               identity=plan_identity, rebind=plan_rebind),
-        Stage("style", style.run_style, m.StyleRequest, m.StyledImage, version(style, "STYLE_VERSION")),
-        Stage("clips", clips.run_clip, m.ClipRequest, m.ClipResult, version(clips, "CLIPS_VERSION")),
-        Stage("compose", compose.run_compose, m.ComposeRequest, m.ComposeResult,
+        Stage("style", style.run_style, StyleRequest, StyledImage, version(style, "STYLE_VERSION")),
+        Stage("clips", clips.run_clip, ClipRequest, ClipResult, version(clips, "CLIPS_VERSION")),
+        Stage("compose", compose.run_compose, ComposeRequest, ComposeResult,
               version(compose, "COMPOSE_VERSION")),
     ]
     return {s.name: s for s in table}

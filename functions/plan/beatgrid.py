@@ -6,7 +6,7 @@ import logging
 
 from pydantic import BaseModel
 
-from shared.models import MusicInfo
+from shared.models.media import MusicInfo
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functions.analyze.subject import head_box, union_box
 from functions.clips.camera import CUT_MARGIN
-from shared.models import Box, CameraMove, Framing, OutputSpec, PhotoInfo
+from shared.models.base import Box, OutputSpec
+from shared.models.media import PhotoInfo
+from shared.models.plan import CameraMove, Framing
 
 WIDE_RATIO = 1.6
 """A photo this many times wider (or taller) than the frame is a panorama: the camera travels along it."""

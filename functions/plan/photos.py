@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import imagehash
 
-from shared.models import DroppedPhoto, PhotoInfo, PhotoOrder
+from shared.models.media import PhotoInfo
+from shared.models.plan import DroppedPhoto, PhotoOrder
 
 NEAR_DUPLICATE_BITS = 6
 """Perceptual-hash distance (of 64 bits) at or under which two photos count as the same moment."""

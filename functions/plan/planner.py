@@ -18,17 +18,9 @@ from functions.plan.product import with_product
 from functions.plan.prompts import scene_prompt
 from functions.plan.transitions import transition_at
 from shared.errors import NoUsablePhotosError
-from shared.models import (
-    CameraMove,
-    DroppedPhoto,
-    MusicInfo,
-    OutputSpec,
-    PhotoInfo,
-    PlanRequest,
-    Scene,
-    ScenePlan,
-    Transition,
-)
+from shared.models.base import OutputSpec
+from shared.models.media import MusicInfo, PhotoInfo
+from shared.models.plan import CameraMove, DroppedPhoto, PlanRequest, Scene, ScenePlan, Transition
 
 MIN_SCENE_SECONDS = 1.5
 MAX_SCENE_SECONDS = 6.0

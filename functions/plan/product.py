@@ -22,19 +22,9 @@ import math
 from functions.plan.beatgrid import BeatWindow, beats_in
 from functions.plan.prompts import style_sentence
 from functions.plan.transitions import crossfade_seconds, transition_at
-from shared.models import (
-    Box,
-    CameraMove,
-    DroppedPhoto,
-    Framing,
-    MusicInfo,
-    OutputSpec,
-    PhotoInfo,
-    PlanRequest,
-    ProductInput,
-    Scene,
-    Transition,
-)
+from shared.models.base import Box, OutputSpec
+from shared.models.media import MusicInfo, PhotoInfo
+from shared.models.plan import CameraMove, DroppedPhoto, Framing, PlanRequest, ProductInput, Scene, Transition
 
 PRODUCT_MIN_SECONDS = 2.0
 PRODUCT_MAX_SECONDS = 8.0

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shared.models import CameraMove, PhotoInfo, ScenePlan
+from shared.models.media import PhotoInfo
+from shared.models.plan import CameraMove, ScenePlan
 
 _MOVE_WORDS: dict[CameraMove, str] = {
     CameraMove.push_in: "slow dolly push-in",

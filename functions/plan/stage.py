@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functions.plan.providers import get_provider
-from shared.models import PlanRequest, ScenePlan
+from shared.models.plan import PlanRequest, ScenePlan
 from shared.progress import Reporter, silent
 from shared.store import ArtifactStore
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from functions.plan.beatgrid import BeatWindow
-from shared.models import MusicInfo, Transition
+from shared.models.media import MusicInfo
+from shared.models.plan import Transition
 
 
 def transition_at(

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from shared.errors import InputError
-from shared.models import Intrinsics, PosedImage
+from shared.models.product import Intrinsics, PosedImage
 
 __all__ = ["CAMERA_MODELS", "Intrinsics", "PosedImage", "build_transforms", "opencv_to_opengl"]
 

@@ -12,7 +12,7 @@ from typing import TypeAlias
 import numpy as np
 
 from shared.errors import InputError
-from shared.models import Orbit
+from shared.models.product import Orbit
 
 __all__ = ["Orbit", "ReconstructionError", "fit_orbit", "look_at", "orbit_poses", "robust_centre"]
 

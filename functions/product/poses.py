@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from shared.errors import InputError
-from shared.models import Intrinsics, PosedImage, RegistrationSummary
-from shared.models import RegistrationAttempt as Attempt
+from shared.models.product import Intrinsics, PosedImage, RegistrationSummary
+from shared.models.product import RegistrationAttempt as Attempt
 from shared.progress import Reporter, silent
 
 __all__ = ["RESHOOT_HINT", "Attempt", "PoorCaptureError", "PoseResult", "RegistrationSummary", "estimate_poses"]

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from functions.product.texture import SourceViews, smooth_depth, texture_pixels
-from shared.models import Intrinsics
+from shared.models.product import Intrinsics
 
 PREVIEW_LABEL = "PREVIEW"
 

@@ -36,11 +36,10 @@ from functions.product.video import sample_video_frames
 from shared.errors import OptionError, PhotoError
 from shared.hashing import content_key
 from shared.media.photos import decode_photo
-from shared.models import (
-    Frozen,
+from shared.models.base import Frozen
+from shared.models.media import PhotoRejection, PhotoSource
+from shared.models.product import (
     Intrinsics,
-    PhotoRejection,
-    PhotoSource,
     ProductCapture,
     ProductMethod,
     ProductRenderPlan,

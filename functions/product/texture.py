@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from shared.models import Intrinsics
+from shared.models.product import Intrinsics
 
 SOURCES_PER_PIXEL = 2
 """Photos blended per frame: the two nearest viewpoints (one alone would snap from photo to photo)."""

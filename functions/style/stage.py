@@ -12,7 +12,7 @@ from functions.style.providers import get_provider
 from shared.errors import OptionError
 from shared.hashing import content_key
 from shared.media.pictures import load_bgr, save_bgr
-from shared.models import StyledImage, StyleRequest
+from shared.models.render import StyledImage, StyleRequest
 from shared.progress import Reporter, silent
 from shared.store import ArtifactStore
 

@@ -25,7 +25,7 @@ from sqlalchemy import BindParameter, Float, Text, and_, bindparam, cast, func, 
 from shared.db.engine import Database
 from shared.db.tables import Document, clock, job_events, jobs
 from shared.jobs import UNFINISHED, Fence, JobLease, JobNotFoundError, LeaseLostError
-from shared.models import EventType, JobRecord, JobStatus, ProgressEvent
+from shared.models.jobs import EventType, JobRecord, JobStatus, ProgressEvent
 
 NOTIFY_CHANNEL = "momentloop_job_events"
 """On PostgreSQL each append also NOTIFYs this channel with the job id, so a listener can wake instead of

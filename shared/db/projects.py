@@ -32,7 +32,7 @@ from shared.db.tables import (
     sessions,
     users,
 )
-from shared.models import Aspect
+from shared.models.base import Aspect
 from shared.projects import (
     PLAN_VERSIONS_KEPT,
     AssetKind,

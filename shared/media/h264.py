@@ -14,7 +14,7 @@ differ, so a mismatch costs time, never a broken file."""
 
 from __future__ import annotations
 
-from shared.models import FinalEncoding
+from shared.models.render import FinalEncoding
 
 GOP_SECONDS = 2
 """A keyframe every 2 s: quick seeking in players and editors at a small cost in size."""

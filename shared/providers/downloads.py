@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.models import Frozen
+from shared.models.base import Frozen
 from shared.providers.errors import ProviderError, ProviderOutputError, ProviderTransientError
 
 _CHUNK = 1 << 16

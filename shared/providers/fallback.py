@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Generic, Protocol, TypeVar
 
 from shared.errors import OptionError
-from shared.models import Frozen, ProviderAttempt
+from shared.models.base import Frozen, ProviderAttempt
 from shared.providers.errors import BudgetExceededError, ProviderError, failure_kind, failure_reason
 
 log = logging.getLogger(__name__)

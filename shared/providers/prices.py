@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.models import Frozen
+from shared.models.base import Frozen
 
 
 class Price(Frozen):

@@ -16,7 +16,8 @@ import pytest
 from api.schemas import SceneUpdate
 from api.storyboard import _fit_beats, carry_over, edit_record, prompt_readers, scene_keys
 from functions.plan.prompts import restyle_plan, style_sentence
-from shared.models import CameraMove, MusicTrack, Transition
+from shared.models.media import MusicTrack
+from shared.models.plan import CameraMove, Transition
 from shared.projects import PlanRecord, SceneEdit, Waveform
 from tests.api.conftest import BACKENDS, Api, LiveServer
 from tests.api.test_api_storyboard import _check_grid, _plan

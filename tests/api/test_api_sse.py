@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.models import JobRecord
+from shared.models.jobs import JobRecord
 from tests.api.conftest import Api, LiveServer, parse_sse
 
 

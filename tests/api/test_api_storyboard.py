@@ -11,7 +11,8 @@ import pytest
 
 from api.schemas import SceneUpdate
 from api.storyboard import edit_scene, relay, reorder_scenes
-from shared.models import Box, CameraMove, OutputSpec, Scene, ScenePlan, Transition
+from shared.models.base import Box, OutputSpec
+from shared.models.plan import CameraMove, Scene, ScenePlan, Transition
 from shared.projects import ConflictError
 from tests.api.conftest import Api
 

@@ -15,7 +15,7 @@ import pytest
 from functions.product.dataset import opencv_to_opengl
 from functions.product.orbit import orbit_poses
 from functions.product.turntable import read_rgba_png, read_turntable_rgba
-from shared.models import Orbit
+from shared.models.product import Orbit
 from tests.functions.product.product_media import alpha_centroid, fox_walk_video, project, shared_fox_data_dir
 from tests.functions.product.test_product_poses import umeyama
 

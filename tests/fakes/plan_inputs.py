@@ -5,16 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from shared.media.pictures import save_bgr
-from shared.models import (
-    Box,
-    MusicInfo,
-    MusicTrack,
-    OutputSpec,
-    PhotoInfo,
-    PhotoSource,
-    PlanRequest,
-    Section,
-)
+from shared.models.base import Box, OutputSpec
+from shared.models.media import MusicInfo, MusicTrack, PhotoInfo, PhotoSource, Section
+from shared.models.plan import PlanRequest
 from shared.store import ArtifactStore
 
 CENTER = Box(x=0.4, y=0.4, w=0.2, h=0.2)

@@ -21,7 +21,7 @@ import pytest
 
 from shared.errors import StoreError
 from shared.hashing import content_key
-from shared.models import StyleRequest
+from shared.models.render import StyleRequest
 from shared.store import ArtifactStore, LocalStore
 
 

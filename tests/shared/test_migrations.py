@@ -30,7 +30,7 @@ from shared.db.projects import SQLProjectStore
 from shared.db.tables import metadata
 from shared.errors import OptionError
 from shared.jobs import LeaseLostError
-from shared.models import JobRecord, ProgressEvent
+from shared.models.jobs import JobRecord, ProgressEvent
 from shared.projects import AssetRecord, ExportRecord, JobLink, PlanRecord, ProductRecord, ProjectRecord, UserRecord
 from tests.shared.release_db import HELD_UNTIL, ROWS, SESSIONS, TOKENS, write_postgres, write_sqlite
 

@@ -14,7 +14,9 @@ import pytest
 
 from shared.db import projects as db_projects
 from shared.db.projects import SQLProjectStore
-from shared.models import MusicTrack, OutputSpec, ScenePlan
+from shared.models.base import OutputSpec
+from shared.models.media import MusicTrack
+from shared.models.plan import ScenePlan
 from shared.projects import ConflictError, NotFoundError, PlanBasis, PlanRecord, ProjectStore, Waveform
 from tests.shared.release_db import ROWS, write_postgres, write_sqlite
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from shared.db.projects import SQLProjectStore
-from shared.models import MusicTrack, OutputSpec, ScenePlan
+from shared.models.base import OutputSpec
+from shared.models.media import MusicTrack
+from shared.models.plan import ScenePlan
 from shared.projects import ConflictError, NotFoundError, PlanRecord, ProjectStore, Waveform
 
 

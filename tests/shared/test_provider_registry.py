@@ -16,7 +16,7 @@ from functions.plan.providers.fallback import FallbackPlanProvider
 from functions.style.providers import REGISTRY as STYLE
 from functions.style.providers.fallback import FallbackStyleProvider
 from shared.errors import OptionError
-from shared.models import ProviderAttempt
+from shared.models.base import ProviderAttempt
 from shared.providers.errors import ProviderRefusedError
 from shared.providers.fallback import Chain, ChainFailedError
 from shared.providers.registry import Registry, without_models

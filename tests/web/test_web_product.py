@@ -100,7 +100,8 @@ def test_product_360_is_an_optional_page_of_its_own(http: httpx.Client, good_pho
 def test_the_button_waits_for_enough_photos_around_the_product(http: httpx.Client, fox: list[Path], browser: Any,
                                                                server: Server, viewport: dict[str, int]) -> None:
     from functions.product.stage import choose_renderer
-    from shared.models import PhotoSource, ProductRequest
+    from shared.models.media import PhotoSource
+    from shared.models.product import ProductRequest
 
     for tab in open_tab(browser, server, viewport):
         the_button_waits(http, fox, tab, choose_renderer(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from shared.models import ClipRequest
+from shared.models.render import ClipRequest
 from shared.progress import Reporter
 from shared.store import ArtifactStore
 

@@ -12,7 +12,7 @@ from functions.clips.providers.first_frame import frame_for_model, jpeg
 from functions.clips.providers.video_models import DEFAULT_MODEL, MATCH_IMAGE, MODELS, ratio_value
 from shared.errors import OptionError
 from shared.media.pictures import load_bgr
-from shared.models import ClipRequest
+from shared.models.render import ClipRequest
 from shared.progress import Reporter
 from shared.providers.concurrency import provider_slot
 from shared.providers.downloads import check_video

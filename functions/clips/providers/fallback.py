@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from functions.clips.providers.base import ClipProvider
-from shared.models import ClipRequest, ProviderAttempt
+from shared.models.base import ProviderAttempt
+from shared.models.render import ClipRequest
 from shared.progress import Reporter
 from shared.providers.fallback import Chain, Usage
 from shared.store import ArtifactStore

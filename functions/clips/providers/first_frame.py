@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 
 from functions.clips.providers.video_models import ratio_value
-from shared.models import Box, Framing, Scene
+from shared.models.base import Box
+from shared.models.plan import Framing, Scene
 
 
 def _blurred_cover(image: np.ndarray, width: int, height: int) -> np.ndarray:

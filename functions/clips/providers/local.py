@@ -12,7 +12,7 @@ from functions.clips.encode import encode_frames, final_codec, intermediate_code
 from functions.clips.product_scene import frames_for
 from functions.clips.providers.base import ClipParts
 from shared.media.pictures import load_bgr
-from shared.models import ClipRequest
+from shared.models.render import ClipRequest
 from shared.progress import Reporter
 from shared.providers.prices import FREE, Price
 from shared.settings import get_settings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.models import Frozen
+from shared.models.base import Frozen
 from shared.providers.prices import Price
 
 MATCH_IMAGE = "match_image"

@@ -7,7 +7,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.models import MusicTrack, ProviderAttempt
+from shared.models.base import ProviderAttempt
+from shared.models.media import MusicTrack
 
 
 class GeneratedMusic(BaseModel):

@@ -15,7 +15,8 @@ from functions.pipeline.cost.estimate import CostEstimate, estimate_job
 from functions.pipeline.executor import Executor
 from functions.pipeline.preflight import uses_cloud
 from shared.jobs import JobStore
-from shared.models import ProgressEvent, ScenePlan
+from shared.models.jobs import ProgressEvent
+from shared.models.plan import ScenePlan
 from shared.settings import Settings
 from shared.store import ArtifactStore
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from shared.models import ClipRequest, Frozen, MusicRequest, OutputSpec, PlanRequest, ScenePlan, StyleRequest
+from shared.models.base import Frozen, OutputSpec
+from shared.models.media import MusicRequest
+from shared.models.plan import PlanRequest, ScenePlan
+from shared.models.render import ClipRequest, StyleRequest
 from shared.providers.fallback import Chain
 from shared.providers.prices import ItemEstimate
 from shared.settings import Settings
@@ -151,7 +154,8 @@ def estimate_job(
 
 def _plan_stub(*, photos: int, output: OutputSpec) -> PlanRequest:
     """A PlanRequest of `photos` photos: planner prices depend on how many photos they are shown."""
-    from shared.models import Box, MusicInfo, MusicTrack, PhotoInfo, PhotoSource
+    from shared.models.base import Box
+    from shared.models.media import MusicInfo, MusicTrack, PhotoInfo, PhotoSource
 
     track = MusicTrack(audio_key="estimate", name="estimate", origin="generated", duration=output.duration)
     music = MusicInfo(track=track, duration=output.duration, tempo=120.0, beats=[], downbeats=[], beat_strength=[],

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from functions.pipeline.cost.estimate import estimate_render, estimate_request
-from shared.models import Frozen, ScenePlan
+from shared.models.base import Frozen
+from shared.models.plan import ScenePlan
 from shared.providers.errors import BudgetExceededError
 from shared.settings import Settings
 from shared.store import ArtifactStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from shared.models import PlanRequest, ScenePlan
+from shared.models.plan import PlanRequest, ScenePlan
 from shared.store import ArtifactStore
 
 

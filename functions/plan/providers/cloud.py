@@ -22,7 +22,8 @@ from functions.plan.providers.proposal import (
     photo_id,
 )
 from shared.media.pictures import load_bgr
-from shared.models import PlanRequest, ProviderAttempt, ScenePlan
+from shared.models.base import ProviderAttempt
+from shared.models.plan import PlanRequest, ScenePlan
 from shared.providers.concurrency import provider_slot
 from shared.providers.errors import ProviderError, ProviderOutputError
 from shared.providers.prices import Price

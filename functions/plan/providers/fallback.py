@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functions.plan.providers.base import PlanProvider
-from shared.models import PlanRequest, ScenePlan
+from shared.models.plan import PlanRequest, ScenePlan
 from shared.providers.fallback import Chain
 from shared.store import ArtifactStore
 

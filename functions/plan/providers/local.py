@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functions.plan.planner import plan_locally
-from shared.models import PlanRequest, ScenePlan
+from shared.models.plan import PlanRequest, ScenePlan
 from shared.providers.prices import FREE, Price
 from shared.store import ArtifactStore
 

@@ -31,16 +31,8 @@ from functions.plan.product import with_product
 from functions.plan.prompts import style_sentence
 from functions.plan.transitions import crossfade_seconds
 from shared.errors import NoUsablePhotosError
-from shared.models import (
-    CameraMove,
-    DroppedPhoto,
-    MusicInfo,
-    PhotoInfo,
-    PlanRequest,
-    Scene,
-    ScenePlan,
-    Transition,
-)
+from shared.models.media import MusicInfo, PhotoInfo
+from shared.models.plan import CameraMove, DroppedPhoto, PlanRequest, Scene, ScenePlan, Transition
 from shared.providers.errors import ProviderOutputError
 
 EMPHASIS_WEIGHT = {"short": 0.7, "normal": 1.0, "long": 1.4}

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from functions.analyze.subject import detect_faces, find_subject
-from shared.models import Box, Frozen
+from shared.models.base import Box, Frozen
 
 
 class Focus(Frozen):

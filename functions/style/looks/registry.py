@@ -10,7 +10,7 @@ import numpy as np
 from functions.style.looks import comic, ghibli, lego, minecraft, simpsons, sketch
 from functions.style.looks.focus import Focus, find_focus
 from shared.errors import OptionError
-from shared.models import Frozen
+from shared.models.base import Frozen
 
 
 class Paint(Protocol):

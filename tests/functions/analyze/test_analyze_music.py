@@ -10,7 +10,7 @@ import soundfile as sf
 
 from functions.analyze import analyze_music
 from functions.music import run_music
-from shared.models import AnalyzeMusicRequest, MusicInfo, MusicRequest, MusicTrack
+from shared.models.media import AnalyzeMusicRequest, MusicInfo, MusicRequest, MusicTrack
 from shared.store import LocalStore
 
 

@@ -19,7 +19,8 @@ from PIL import Image
 from functions.analyze import ANALYZE_VERSION, analyze_photo
 from shared.errors import PhotoError
 from shared.hashing import content_key
-from shared.models import AnalyzePhotoRequest, Box, PhotoInfo, PhotoSource
+from shared.models.base import Box
+from shared.models.media import AnalyzePhotoRequest, PhotoInfo, PhotoSource
 from shared.store import LocalStore
 
 

@@ -10,7 +10,9 @@ import cv2
 import numpy as np
 
 from shared.hashing import bytes_digest
-from shared.models import Box, CameraMove, ClipRequest, Framing, OutputSpec, Scene
+from shared.models.base import Box, OutputSpec
+from shared.models.plan import CameraMove, Framing, Scene
+from shared.models.render import ClipRequest
 from shared.store import ArtifactStore, LocalStore
 
 FOCUS_CENTRE = Box(x=0.4, y=0.4, w=0.2, h=0.2)

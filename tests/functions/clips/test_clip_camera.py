@@ -25,7 +25,8 @@ from functions.clips.camera import (
 )
 from functions.clips.framing import CanvasLayout, layout_canvas
 from shared.errors import StageError
-from shared.models import Box, CameraMove, Framing
+from shared.models.base import Box
+from shared.models.plan import CameraMove, Framing
 
 ASPECTS = (9 / 16, 16 / 9, 1.0)
 

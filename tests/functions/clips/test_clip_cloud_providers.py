@@ -21,7 +21,9 @@ from functions.clips.providers import get_provider
 from functions.clips.providers.video_models import KLING, SEEDANCE, SORA, VEO
 from shared.media.pictures import save_bgr
 from shared.media.probe import probe
-from shared.models import Box, CameraMove, ClipRequest, OutputSpec, Scene
+from shared.models.base import Box, OutputSpec
+from shared.models.plan import CameraMove, Scene
+from shared.models.render import ClipRequest
 from shared.providers.errors import ProviderRefusedError
 from shared.store import LocalStore
 

@@ -23,7 +23,10 @@ from functions.clips.camera import MIN_PUSH_ZOOM
 from functions.clips.framing import box_rect, fill_share
 from functions.clips.renderer import plan_shot
 from functions.plan.planner import plan_locally
-from shared.models import AnalyzePhotoRequest, Box, ClipRequest, OutputSpec, PhotoInfo, PhotoSource, PlanRequest
+from shared.models.base import Box, OutputSpec
+from shared.models.media import AnalyzePhotoRequest, PhotoInfo, PhotoSource
+from shared.models.plan import PlanRequest
+from shared.models.render import ClipRequest
 from shared.store import LocalStore
 from tests.functions.clips.clip_inputs import clip_path, put_photo
 from tests.videocheck import decode_rgb_frames

@@ -13,7 +13,8 @@ from functions.clips import run_clip
 from functions.clips.camera import MIN_PUSH_ZOOM, PAN_VIEWS_PER_S, Rect, widest_view_size
 from functions.clips.framing import CanvasLayout, layout_canvas
 from functions.clips.renderer import plan_shot
-from shared.models import Box, CameraMove, Framing
+from shared.models.base import Box
+from shared.models.plan import CameraMove, Framing
 from shared.store import LocalStore
 from tests.functions.clips.clip_inputs import clip_path, clip_request, put_photo, textured_photo
 from tests.videocheck import black_border_fraction, decode_rgb_frames

@@ -10,7 +10,9 @@ from fakes.live import require_live
 from functions.clips import run_clip
 from functions.clips.providers.video_models import KLING, SEEDANCE, SORA, VEO
 from shared.media.pictures import save_bgr
-from shared.models import Box, CameraMove, ClipRequest, OutputSpec, Scene
+from shared.models.base import Box, OutputSpec
+from shared.models.plan import CameraMove, Scene
+from shared.models.render import ClipRequest
 from shared.store import LocalStore
 
 pytestmark = pytest.mark.live

@@ -17,7 +17,9 @@ from functions.clips.encode import encode_frames, intermediate_codec
 from functions.clips.framing import render_canvas
 from functions.clips.renderer import plan_shot
 from functions.clips.yuv import Planes, bgr_to_planes
-from shared.models import Box, CameraMove, ClipRequest
+from shared.models.base import Box
+from shared.models.plan import CameraMove
+from shared.models.render import ClipRequest
 from shared.store import LocalStore
 from tests.functions.clips.clip_inputs import (
     clip_path,

@@ -21,7 +21,9 @@ from functions.clips.product_scene import (
 from functions.clips.yuv import planes_to_bgr
 from functions.plan.product import product_focus
 from shared.media.ffmpeg import ffmpeg_exe
-from shared.models import Box, CameraMove, ClipRequest, OutputSpec, Scene
+from shared.models.base import Box, OutputSpec
+from shared.models.plan import CameraMove, Scene
+from shared.models.render import ClipRequest
 from shared.store import LocalStore
 
 SIDE = 96

@@ -15,7 +15,8 @@ from functions.clips.encode import encode_args, intermediate_codec
 from shared.errors import OptionError, StageError, StoreError
 from shared.hashing import content_key
 from shared.media.probe import probe
-from shared.models import CameraMove, ClipRequest
+from shared.models.plan import CameraMove
+from shared.models.render import ClipRequest
 from shared.progress import Reporter
 from shared.store import ArtifactStore, LocalStore
 from tests.functions.clips.clip_inputs import clip_path, clip_request, put_photo, textured_photo
@@ -196,7 +197,7 @@ def test_an_inexact_provider_gets_its_clip_measured_not_refused(
 def test_a_clip_with_final_settings_comes_in_parts_and_a_lost_part_is_rendered_again(
     store: LocalStore, photo_key: str
 ) -> None:
-    from shared.models import FinalEncoding
+    from shared.models.render import FinalEncoding
 
     final = FinalEncoding(preset="veryfast", crf=23)
     request = clip_request(image_key=photo_key, move=CameraMove.push_in, frames=45).model_copy(

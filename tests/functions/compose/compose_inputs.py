@@ -11,7 +11,9 @@ import soundfile as sf
 
 from shared.media.ffmpeg import ffmpeg_exe
 from shared.media.probe import probe
-from shared.models import Box, CameraMove, ClipResult, OutputSpec, Scene, ScenePlan, Transition
+from shared.models.base import Box, OutputSpec
+from shared.models.plan import CameraMove, Scene, ScenePlan, Transition
+from shared.models.render import ClipResult
 from shared.store import LocalStore
 
 

@@ -164,7 +164,9 @@ def compose_under(*, song: Path, root: Path, seconds: float = 5.0) -> Path:
     """Compose a tiny video (64x64, two scenes, a crossfade) under `song`, starting 0.5 s into it; the
     final MP4's path."""
     from functions.compose import clip_windows, run_compose
-    from shared.models import ComposeRequest, OutputSpec, Transition
+    from shared.models.base import OutputSpec
+    from shared.models.plan import Transition
+    from shared.models.render import ComposeRequest
     from shared.store import LocalStore
     from tests.functions.compose.compose_inputs import make_clip, make_plan
 

@@ -18,7 +18,9 @@ from functions.compose.segments import plan_segments
 from shared.media import h264
 from shared.media.ffmpeg import ffmpeg_exe
 from shared.media.probe import probe
-from shared.models import CameraMove, ClipRequest, ClipResult, ComposeRequest, FinalEncoding, OutputSpec, Transition
+from shared.models.base import OutputSpec
+from shared.models.plan import CameraMove, Transition
+from shared.models.render import ClipRequest, ClipResult, ComposeRequest, FinalEncoding
 from shared.store import LocalStore
 from tests.functions.clips.clip_inputs import put_photo, textured_photo
 from tests.functions.compose.compose_inputs import make_music, make_plan

@@ -15,7 +15,9 @@ from functions.compose.graph import ClipFiles, assembly_args, concat_list, copya
 from functions.compose.segments import Piece, Segment, plan_segments
 from functions.compose.timing import clip_windows
 from shared.errors import StageError
-from shared.models import ClipResult, ComposeRequest, FinalEncoding, OutputSpec, ScenePlan, Transition
+from shared.models.base import OutputSpec
+from shared.models.plan import ScenePlan, Transition
+from shared.models.render import ClipResult, ComposeRequest, FinalEncoding
 from shared.store import LocalStore
 from tests.functions.compose.compose_inputs import make_plan
 

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from shared.media.ffmpeg import ffmpeg_exe
-from shared.models import ComposeRequest
+from shared.models.render import ComposeRequest
 from tests.functions.compose.songs import SONGS, compose_under, crest_factor_db, sample_peak_db
 from tests.videocheck import integrated_loudness, true_peak
 

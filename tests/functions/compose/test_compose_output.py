@@ -12,7 +12,9 @@ from PIL import Image
 from functions.compose import clip_windows, run_compose
 from shared.errors import FFmpegError, StageError
 from shared.media.probe import probe
-from shared.models import ComposeRequest, ComposeResult, OutputSpec, Transition
+from shared.models.base import OutputSpec
+from shared.models.plan import Transition
+from shared.models.render import ComposeRequest, ComposeResult
 from shared.store import LocalStore
 from tests.functions.compose.compose_inputs import make_clip, make_music, make_plan
 from tests.videocheck import (

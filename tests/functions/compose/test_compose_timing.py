@@ -6,7 +6,8 @@ import pytest
 
 from functions.compose import clip_windows
 from shared.errors import StageError
-from shared.models import OutputSpec, Transition
+from shared.models.base import OutputSpec
+from shared.models.plan import Transition
 from tests.functions.compose.compose_inputs import make_plan
 
 C, X = Transition.cut, Transition.crossfade

@@ -9,7 +9,7 @@ from fakes.replicate_server import MUSICGEN_VERSION, ReplicateServer
 
 from functions.analyze import analyze_music
 from functions.music import run_music
-from shared.models import AnalyzeMusicRequest, MusicRequest
+from shared.models.media import AnalyzeMusicRequest, MusicRequest
 from shared.store import LocalStore
 
 pytest_plugins = ["fakes.fixtures"]

@@ -6,7 +6,7 @@ import pytest
 from fakes.live import require_live
 
 from functions.music import run_music
-from shared.models import MusicRequest
+from shared.models.media import MusicRequest
 from shared.store import LocalStore
 
 pytestmark = pytest.mark.live

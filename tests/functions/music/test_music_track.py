@@ -13,7 +13,7 @@ import soundfile as sf
 from functions.analyze import analyze_music
 from functions.music import run_music
 from shared.errors import MusicError, OptionError
-from shared.models import AnalyzeMusicRequest, MusicRequest, MusicTrack
+from shared.models.media import AnalyzeMusicRequest, MusicRequest, MusicTrack
 from shared.store import LocalStore
 
 FRAME_30FPS = 1 / 30

@@ -9,7 +9,7 @@ import pytest
 from functions.pipeline import stages as stages_module
 from functions.pipeline.executor import LocalExecutor
 from functions.pipeline.ingest import ingest_photos
-from shared.models import AnalyzePhotoRequest, PhotoInfo
+from shared.models.media import AnalyzePhotoRequest, PhotoInfo
 from shared.store import LocalStore
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functions.pipeline.cache import artifact_keys, cached_result, run_stage_item
 from functions.pipeline.stages import get_stage
-from shared.models import MusicRequest, MusicTrack
+from shared.models.media import MusicRequest, MusicTrack
 from shared.store import LocalStore
 
 

@@ -17,7 +17,7 @@ from functions.plan import run_plan
 from functions.plan.planner import plan_locally
 from functions.plan.prompts import style_sentence
 from functions.plan.providers.proposal import PlanProposal
-from shared.models import CameraMove, ScenePlan, Transition
+from shared.models.plan import CameraMove, ScenePlan, Transition
 from shared.providers.sdk.gemini import JSON_SCHEMA_KEYWORDS
 from shared.store import LocalStore
 

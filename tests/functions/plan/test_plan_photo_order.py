@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from functions.plan.planner import plan_locally
 from functions.plan.providers.proposal import candidate_photos
-from shared.models import OutputSpec, PhotoOrder, PlanRequest
+from shared.models.base import OutputSpec
+from shared.models.plan import PhotoOrder, PlanRequest
 from tests.functions.plan.test_planner import music, photo
 
 DAY = datetime(2020, 1, 26, 10, 0)

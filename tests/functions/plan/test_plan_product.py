@@ -10,7 +10,9 @@ from functions.plan.planner import MIN_SCENE_SECONDS, plan_locally
 from functions.plan.product import PRODUCT_MAX_SECONDS, PRODUCT_MIN_SECONDS
 from functions.plan.prompts import restyle_plan
 from functions.plan.providers.proposal import PlanProposal, SceneIdea, apply_proposal
-from shared.models import Box, CameraMove, MusicInfo, PhotoInfo, PlanRequest, ProductInput, ScenePlan, Transition
+from shared.models.base import Box
+from shared.models.media import MusicInfo, PhotoInfo
+from shared.models.plan import CameraMove, PlanRequest, ProductInput, ScenePlan, Transition
 from tests.functions.plan.test_planner import music, photo, request
 
 FACE = Box(x=0.4, y=0.3, w=0.2, h=0.2)

@@ -9,18 +9,9 @@ import pytest
 
 from functions.plan import run_plan
 from functions.plan.planner import plan_locally
-from shared.models import (
-    Box,
-    CameraMove,
-    MusicInfo,
-    MusicTrack,
-    OutputSpec,
-    PhotoInfo,
-    PhotoSource,
-    PlanRequest,
-    Section,
-    Transition,
-)
+from shared.models.base import Box, OutputSpec
+from shared.models.media import MusicInfo, MusicTrack, PhotoInfo, PhotoSource, Section
+from shared.models.plan import CameraMove, PlanRequest, Transition
 
 CENTER = Box(x=0.4, y=0.4, w=0.2, h=0.2)
 

@@ -12,7 +12,7 @@ import pytest
 from functions.pipeline.ingest import expand_photo_paths, ingest_photos
 from functions.product.stage import prepare_capture
 from shared.media.ffmpeg import ffmpeg_exe
-from shared.models import ProductCapture, ProductRequest
+from shared.models.product import ProductCapture, ProductRequest
 from shared.settings import Settings
 from shared.store import LocalStore
 

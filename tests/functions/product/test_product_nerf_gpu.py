@@ -23,7 +23,7 @@ pytestmark = [
 def test_splatfacto_trains_renders_with_alpha_and_scores_heldout_frames(media_dir: Path, tmp_path: Path) -> None:
     from functions.pipeline.ingest import ingest_photos
     from functions.product.stage import plan_render, prepare_capture, train_nerf
-    from shared.models import ProductRequest
+    from shared.models.product import ProductRequest
     from shared.store import LocalStore
 
     photos = sorted((media_dir / "multiview" / "fox" / "images").glob("*.jpg"))[:32:2]

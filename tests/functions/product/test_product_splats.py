@@ -9,7 +9,7 @@ import pytest
 
 from functions.product.orbit import look_at
 from functions.product.splats import SplatCloud, object_cloud, render_splats
-from shared.models import Intrinsics
+from shared.models.product import Intrinsics
 
 SIZE = 400
 INTR = Intrinsics(fx=500.0, fy=500.0, cx=SIZE / 2, cy=SIZE / 2, width=SIZE, height=SIZE)

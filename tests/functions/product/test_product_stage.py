@@ -18,7 +18,7 @@ from functions.product import stage
 from functions.product.orbit import look_at
 from functions.product.turntable import read_turntable_rgba, write_rgba_png
 from shared.errors import OptionError
-from shared.models import Intrinsics, ProductRequest, ProductResult
+from shared.models.product import Intrinsics, ProductRequest, ProductResult
 from shared.progress import Reporter, silent
 from shared.store import LocalStore
 from tests.functions.product.product_media import alpha_centroid, project

@@ -8,7 +8,7 @@ import numpy as np
 from functions.product.orbit import look_at
 from functions.product.splats import object_cloud, render_splats
 from functions.product.texture import SourceViews, smooth_depth
-from shared.models import Intrinsics
+from shared.models.product import Intrinsics
 from tests.functions.product.test_product_splats import INTR, SIZE, UP, sphere
 
 PHOTO = Intrinsics(fx=600.0, fy=600.0, cx=240.0, cy=240.0, width=480, height=480)

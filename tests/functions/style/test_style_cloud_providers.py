@@ -21,7 +21,7 @@ from fakes.replicate_server import ReplicateServer
 from functions.style import run_style
 from functions.style.providers import get_provider
 from shared.media.pictures import load_bgr, save_bgr
-from shared.models import StyleRequest
+from shared.models.render import StyleRequest
 from shared.providers.errors import (
     ProviderInputError,
     ProviderOutputError,

@@ -15,7 +15,7 @@ from functions.style.looks import LOOKS
 from functions.style.looks.focus import find_focus
 from functions.style.providers import LocalStyleProvider
 from shared.errors import OptionError
-from shared.models import Box
+from shared.models.base import Box
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 SIMPSONS_YELLOW = (15, 217, 254)  # BGR of the show's skin colour

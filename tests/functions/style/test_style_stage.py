@@ -9,7 +9,7 @@ import pytest
 
 from functions.style import STYLE_VERSION, list_looks, run_style
 from shared.errors import OptionError
-from shared.models import StyledImage, StyleRequest
+from shared.models.render import StyledImage, StyleRequest
 from shared.store import LocalStore
 
 

@@ -1,0 +1,9 @@
+"""Pydantic models at every stage boundary, by family. Artifacts travel by reference: `*_key` fields are store
+keys. Import each model from the module that holds it:
+
+    base.py     Frozen (the base of them all), Aspect, OutputSpec, Box, ProviderAttempt
+    media.py    the user's photos and songs and what analysis measured: PhotoInfo, MusicTrack, MusicInfo, ...
+    plan.py     the edit: Scene, ScenePlan, PlanRequest, CameraMove, Transition, Framing, ...
+    render.py   style, clips and compose: StyleRequest, ClipRequest, ClipResult, ComposeRequest, ...
+    jobs.py     a job's row and its event log: JobRecord, ProgressEvent, JobStatus, EventType
+    product.py  a product's 360° turntable: ProductRequest, ProductResult, Intrinsics, PosedImage, ..."""
