@@ -8,19 +8,7 @@ import numpy as np
 
 from functions.style.looks.focus import Focus
 from functions.style.looks.grid import boost
-from functions.style.looks.ink import (
-    crisp_edges,
-    drop_specks,
-    face_shading,
-    face_skin,
-    flatten,
-    ink,
-    outline_only,
-    region_borders,
-    thicken,
-    upscale_mask,
-    work_copy,
-)
+from functions.style.looks.ink import cartoon_lines, face_shading, face_skin, flatten, ink, upscale_mask, work_copy
 from functions.style.looks.palette import bgr_from_hex, nearest_index
 
 DESCRIPTION = "Pop-art comic: primary inks, Ben-Day halftone dots, bold black outlines"
@@ -106,14 +94,8 @@ def render(*, image: np.ndarray, seed: int, focus: Focus) -> np.ndarray:
     face = face_skin(image=smooth, focus=focus)
     index[face] = _SKIN
 
-    side = max(work.shape[:2])
-    borders = region_borders(index=index, palette=INKS, min_delta_e=20.0)
-    # Only where the photo has an edge: the bands a smooth sky falls into are not outlined.
-    borders &= cv2.dilate(crisp_edges(work), np.ones((5, 5), np.uint8)) > 0.5
-    borders = drop_specks(mask=borders.astype(np.uint8) * 255, min_area=side // 12)
-    detail = drop_specks(mask=cv2.Canny(gray, 80, 180), min_area=side // 12)
-    width = max(3, round(side / 200))
-    lines = outline_only(lines=thicken(mask=(borders > 0) | (detail > 0), width=width), region=face, width=width)
+    lines = cartoon_lines(work=work, gray=gray, index=index, palette=INKS, face=face, min_delta_e=20.0,
+                          width=max(3, round(max(work.shape[:2]) / 200)))
 
     # Back to full size: inks snapped again after a smooth scale, lightness and lines interpolated.
     colour = cv2.resize(INKS[index], (w, h), interpolation=cv2.INTER_LINEAR)

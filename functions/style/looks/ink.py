@@ -122,6 +122,19 @@ def outline_only(*, lines: np.ndarray, region: np.ndarray, width: int) -> np.nda
     return out
 
 
+def cartoon_lines(*, work: np.ndarray, gray: np.ndarray, index: np.ndarray, palette: np.ndarray, face: np.ndarray,
+                  min_delta_e: float, width: int) -> np.ndarray:
+    """A cartoon's ink lines on `work` (its `gray` copy, its pixels' `palette` `index`): borders between colour
+    regions, only where the photo has an edge (the bands a smooth sky falls into are not outlined), and the
+    photo's strong edges, specks dropped, thickened to `width`; around the `face` mask, never across it."""
+    side = max(work.shape[:2])
+    borders = region_borders(index=index, palette=palette, min_delta_e=min_delta_e)
+    borders &= cv2.dilate(crisp_edges(work), np.ones((5, 5), np.uint8)) > 0.5
+    borders = drop_specks(mask=borders.astype(np.uint8) * 255, min_area=side // 12)
+    detail = drop_specks(mask=cv2.Canny(gray, 80, 180), min_area=side // 12)
+    return outline_only(lines=thicken(mask=(borders > 0) | (detail > 0), width=width), region=face, width=width)
+
+
 def face_shading(*, gray: np.ndarray, focus: Focus) -> np.ndarray:
     """Each pixel's lightness as a share of its face's typical (median) lightness, inside the faces'
     ovals (float32; 1.0 elsewhere): where a face is in shadow, whatever its skin tone and light."""

@@ -8,16 +8,12 @@ import numpy as np
 
 from functions.style.looks.focus import Focus
 from functions.style.looks.ink import (
-    crisp_edges,
-    drop_specks,
+    cartoon_lines,
     face_shading,
     face_skin,
     flatten,
     ink,
-    outline_only,
-    region_borders,
     skin_tone,
-    thicken,
     upscale_mask,
     work_copy,
 )
@@ -109,16 +105,9 @@ def render(*, image: np.ndarray, seed: int, focus: Focus) -> np.ndarray:
     index = nearest_index(image=flat, palette=palette)
     index[face] = painted[face]
 
-    side = max(work.shape[:2])
-    border = region_borders(index=index, palette=palette, min_delta_e=18.0)
-    # Only where the photo has an edge: the bands a smooth sky falls into are not outlined.
-    border &= cv2.dilate(crisp_edges(work), np.ones((5, 5), np.uint8)) > 0.5
-    border = drop_specks(mask=border.astype(np.uint8) * 255, min_area=side // 12)
-    detail = drop_specks(mask=cv2.Canny(gray, 80, 180), min_area=side // 12)
-    lines_width = max(2, round(side / 260))
-    lines = thicken(mask=(border > 0) | (detail > 0), width=lines_width)
     # Faces are drawn as cartoonists draw them: outlined, with no lines across them.
-    lines = outline_only(lines=lines, region=face, width=lines_width)
+    lines = cartoon_lines(work=work, gray=gray, index=index, palette=palette, face=face, min_delta_e=18.0,
+                          width=max(2, round(max(work.shape[:2]) / 260)))
 
     # Scale the flat colours up smoothly and snap them back, so region edges are curves, not stairs.
     big = cv2.resize(palette[index], (w, h), interpolation=cv2.INTER_LINEAR)
