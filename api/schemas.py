@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from shared.models.base import Aspect
 from shared.models.jobs import JobStatus
 from shared.models.plan import CameraMove, Framing, PhotoOrder, Transition
+from shared.projects import ProjectFields
 
 
 class In(BaseModel):
@@ -119,15 +120,7 @@ class ProjectUpdate(In):
         return self
 
 
-class ProjectPublic(BaseModel):
-    id: str
-    name: str
-    look: str
-    aspect: Aspect
-    duration: float | None
-    fps: int
-    created_at: datetime
-    updated_at: datetime
+class ProjectPublic(ProjectFields):
     photo_count: int
     cover_url: str | None = Field(default=None, description="The thumbnail of the video's first photo, if any.")
     order: Order = "capture_time"

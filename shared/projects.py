@@ -49,9 +49,10 @@ class UserRecord(BaseModel):
     created_at: datetime
 
 
-class ProjectRecord(BaseModel):
+class ProjectFields(BaseModel):
+    """What a project is: as the store keeps it (ProjectRecord) and as the API shows it (ProjectPublic)."""
+
     id: str
-    user_id: str
     name: str
     look: str
     aspect: Aspect
@@ -59,6 +60,10 @@ class ProjectRecord(BaseModel):
     fps: int
     created_at: datetime
     updated_at: datetime
+
+
+class ProjectRecord(ProjectFields):
+    user_id: str
     photo_order: PhotoOrder = Field(
         default="capture_time", description="capture_time until the user orders the photos by hand: then manual.")
 

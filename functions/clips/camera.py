@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 
 from shared.errors import StageError
+from shared.models.base import RectGeometry
 from shared.models.plan import CameraMove
 
 PUSH_ZOOM_AT_6S = 1.2
@@ -65,7 +66,7 @@ def smootherstep(u: float) -> float:
 
 
 @dataclass(frozen=True)
-class Rect:
+class Rect(RectGeometry):
     """An axis-aligned rectangle in canvas units."""
 
     x: float
@@ -73,21 +74,11 @@ class Rect:
     w: float
     h: float
 
-    @property
-    def right(self) -> float:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> float:
-        return self.y + self.h
-
-    @property
-    def cx(self) -> float:
-        return self.x + self.w / 2
-
-    @property
-    def cy(self) -> float:
-        return self.y + self.h / 2
+    @classmethod
+    def bounding(cls, rects: list[Rect]) -> Rect:
+        """The smallest rectangle holding every one of `rects`."""
+        x0, y0 = min(r.x for r in rects), min(r.y for r in rects)
+        return cls(x=x0, y=y0, w=max(r.right for r in rects) - x0, h=max(r.bottom for r in rects) - y0)
 
     def clipped(self, *, width: float, height: float) -> Rect:
         """This rectangle intersected with [0, width] x [0, height] (at least a sliver of it)."""

@@ -74,11 +74,6 @@ def box_rect(box: Box, *, photo: Rect) -> Rect:
     )
 
 
-def _union(rects: list[Rect]) -> Rect:
-    x0, y0 = min(r.x for r in rects), min(r.y for r in rects)
-    return Rect(x=x0, y=y0, w=max(r.right for r in rects) - x0, h=max(r.bottom for r in rects) - y0)
-
-
 def layout_canvas(
     *,
     framing: Framing,
@@ -97,7 +92,7 @@ def layout_canvas(
     keeps = [box_rect(face, photo=at_origin) for face in faces]
     if framing == Framing.blurred_fill:
         keeps.append(subject)
-    keep = _union(keeps) if keeps else None
+    keep = Rect.bounding(keeps) if keeps else None
     need = widest_needed(move=move, focus=subject, keep=keep, aspect=aspect, duration=duration)
     # Whole pixels of fill on each side: the photo then starts on a canvas pixel.
     pad_x = math.ceil(max(0.0, need - photo_w) / 2)

@@ -50,9 +50,7 @@ def raster_scale(*, views: list[View], out_w: int) -> float:
 
 def visited(views: list[View]) -> Rect:
     """The part of the canvas some frame shows."""
-    rects = [v.rect for v in views]
-    x0, y0 = min(r.x for r in rects), min(r.y for r in rects)
-    return Rect(x=x0, y=y0, w=max(r.right for r in rects) - x0, h=max(r.bottom for r in rects) - y0)
+    return Rect.bounding([v.rect for v in views])
 
 
 def plan_shot(*, photo_w: int, photo_h: int, request: ClipRequest) -> Shot:

@@ -39,13 +39,22 @@ class OutputSpec(Frozen):
         return round(self.duration * self.fps)
 
 
-class Box(Frozen):
-    """A rectangle in normalised coordinates (0..1) of the upright image."""
+class RectGeometry:
+    """What follows from a rectangle's corner (x, y) and size (w, h): its far edges and its centre. Box (a
+    model, in normalised coordinates) and the camera's Rect (canvas units) both have them."""
 
-    x: float = Field(ge=0, le=1)
-    y: float = Field(ge=0, le=1)
-    w: float = Field(gt=0, le=1)
-    h: float = Field(gt=0, le=1)
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
 
     @property
     def cx(self) -> float:
@@ -54,6 +63,15 @@ class Box(Frozen):
     @property
     def cy(self) -> float:
         return self.y + self.h / 2
+
+
+class Box(Frozen, RectGeometry):
+    """A rectangle in normalised coordinates (0..1) of the upright image."""
+
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+    w: float = Field(gt=0, le=1)
+    h: float = Field(gt=0, le=1)
 
 
 class ProviderAttempt(Frozen):
