@@ -12,6 +12,7 @@ import numpy as np
 
 from shared.models.base import Frozen
 from shared.providers.errors import ProviderError, ProviderOutputError, ProviderTransientError
+from shared.settings import Settings
 
 _CHUNK = 1 << 16
 
@@ -55,6 +56,18 @@ def download(
     if size == 0:
         raise ProviderOutputError("download is empty", provider=provider)
     return size
+
+
+def download_output(*, url: str, dest: Path, provider: str, settings: Settings) -> int:
+    """`download` of what a generation made, within the settings' size limit and timeout, tried again on
+    transient failures like any provider call; its size."""
+    from shared.providers.retry import RetryPolicy, call_with_retry
+
+    return call_with_retry(
+        lambda: download(url=url, dest=dest, provider=provider, max_bytes=settings.download_max_mb << 20,
+                         timeout=settings.provider_timeout),
+        what=f"{provider} download", translate=lambda exc: None, policy=RetryPolicy.from_settings(settings),
+    )
 
 
 class VideoCheck(Frozen):

@@ -16,9 +16,10 @@ from shared.models.render import ClipRequest
 from shared.progress import Reporter
 from shared.providers.concurrency import provider_slot
 from shared.providers.downloads import check_video
-from shared.providers.errors import ProviderError, ProviderInputError, ProviderOutputError
+from shared.providers.errors import ProviderInputError, ProviderOutputError
 from shared.providers.fallback import Usage
 from shared.providers.sdk.imports import preload_sdk
+from shared.providers.sdk.vendors import VendorCalls
 from shared.settings import Settings, get_settings
 from shared.store import ArtifactStore
 
@@ -39,11 +40,11 @@ class Generation:
     seed: int
 
 
-class CloudClipProvider:
+class CloudClipProvider(VendorCalls):
     """A clip provider backed by an image-to-video model. `exact` is False: the model returns its own
     length and size, the stage measures the file, compose fits it to the scene."""
 
-    vendor: str = ""
+    stage = "clips"
     exact = False
 
     def __init__(self, model: str | None = None) -> None:
@@ -97,12 +98,6 @@ class CloudClipProvider:
                  check.duration, check.width, check.height, check.frames, time.perf_counter() - started)
 
     # ------------------------------------------------------------ for subclasses
-
-    def _client(self) -> object:
-        raise NotImplementedError
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        raise NotImplementedError
 
     def _generate(self, *, client: object, job: Generation, dest: Path, settings: Settings,
                   report: Reporter) -> None:

@@ -3,29 +3,19 @@ operation, polled until done; the video is streamed to disk with files.download.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from functions.clips.providers.cloud import NEGATIVE_PROMPT, CloudClipProvider, Generation
 from shared.progress import Reporter
 from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.polling import poll_until_done
 from shared.providers.retry import RetryPolicy, call_with_retry
 from shared.settings import Settings
 
 
 class GeminiClipProvider(CloudClipProvider):
     vendor = "gemini"
-
-    def _client(self) -> Any:
-        from shared.providers.sdk.gemini import gemini_client
-
-        return gemini_client(chosen_for="clips")
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.providers.sdk.gemini import translate_gemini_error
-
-        return translate_gemini_error(exc, provider=self.name)
 
     def _generate(self, *, client: Any, job: Generation, dest: Path, settings: Settings, report: Reporter) -> None:
         from google.genai import types
@@ -42,21 +32,11 @@ class GeminiClipProvider(CloudClipProvider):
             lambda: client.models.generate_videos(model=self.spec.model, source=source, config=config),
             what=f"{self.name} create", translate=self._translate, policy=policy,
         )
-        deadline = time.monotonic() + settings.generation_timeout
-        polls = 0
-        while not operation.done:
-            if time.monotonic() > deadline:
-                raise ProviderError(f"operation {operation.name} not done after {settings.generation_timeout:.0f} s",
-                                    provider=self.name, kind="timeout")
-            time.sleep(settings.poll_interval)
-            polls += 1
-            report(percent=min(85.0, 5 + 5 * polls), message=f"{self.name}: generating")
-            current = operation
-
-            def poll(op: Any = current) -> Any:
-                return client.operations.get(op)
-
-            operation = call_with_retry(poll, what=f"{self.name} poll", translate=self._translate, policy=policy)
+        operation = poll_until_done(
+            operation, done=lambda op: bool(op.done), fetch=client.operations.get,
+            named=lambda op: f"operation {op.name}", provider=self.name, settings=settings, translate=self._translate,
+            polled=lambda op, polls: report(percent=min(85.0, 5 + 5 * polls), message=f"{self.name}: generating"),
+        )
         if operation.error:
             message = operation.error.get("message", operation.error) if isinstance(operation.error, dict) \
                 else operation.error

@@ -3,13 +3,13 @@ retrieved until completed, the content streamed to disk."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from functions.clips.providers.cloud import CloudClipProvider, Generation
 from shared.progress import Reporter
 from shared.providers.errors import ProviderError, ProviderRefusedError
+from shared.providers.polling import poll_until_done
 from shared.providers.retry import RetryPolicy, call_with_retry
 from shared.providers.sdk.http_errors import looks_like_refusal
 from shared.settings import Settings
@@ -17,16 +17,6 @@ from shared.settings import Settings
 
 class OpenAIClipProvider(CloudClipProvider):
     vendor = "openai"
-
-    def _client(self) -> Any:
-        from shared.providers.sdk.openai import openai_client
-
-        return openai_client(chosen_for="clips")
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.providers.sdk.openai import translate_openai_error
-
-        return translate_openai_error(exc, provider=self.name)
 
     def _generate(self, *, client: Any, job: Generation, dest: Path, settings: Settings, report: Reporter) -> None:
         policy = RetryPolicy.from_settings(settings)
@@ -38,19 +28,12 @@ class OpenAIClipProvider(CloudClipProvider):
             ),
             what=f"{self.name} create", translate=self._translate, policy=policy,
         )
-        deadline = time.monotonic() + settings.generation_timeout
-        while video.status in ("queued", "in_progress"):
-            if time.monotonic() > deadline:
-                raise ProviderError(f"video {video.id} not done after {settings.generation_timeout:.0f} s",
-                                    provider=self.name, kind="timeout")
-            time.sleep(settings.poll_interval)
-            video_id = video.id
-
-            def poll(vid: str = video_id) -> Any:
-                return client.videos.retrieve(vid)
-
-            video = call_with_retry(poll, what=f"{self.name} poll", translate=self._translate, policy=policy)
-            report(percent=5 + 0.8 * float(video.progress or 0), message=f"{self.name}: {video.status}")
+        video = poll_until_done(
+            video, done=lambda v: v.status not in ("queued", "in_progress"),
+            fetch=lambda v: client.videos.retrieve(v.id), named=lambda v: f"video {v.id}", provider=self.name,
+            settings=settings, translate=self._translate,
+            polled=lambda v, _: report(percent=5 + 0.8 * float(v.progress or 0), message=f"{self.name}: {v.status}"),
+        )
         if video.status != "completed":
             error = getattr(video, "error", None)
             code, message = getattr(error, "code", None), getattr(error, "message", None) or "no message"

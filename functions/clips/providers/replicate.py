@@ -10,24 +10,12 @@ from typing import Any
 from functions.clips.providers.cloud import NEGATIVE_PROMPT, CloudClipProvider, Generation
 from functions.clips.providers.video_models import KLING
 from shared.progress import Reporter
-from shared.providers.downloads import download
-from shared.providers.errors import ProviderError
-from shared.providers.retry import RetryPolicy, call_with_retry
+from shared.providers.downloads import download_output
 from shared.settings import Settings
 
 
 class ReplicateClipProvider(CloudClipProvider):
     vendor = "replicate"
-
-    def _client(self) -> Any:
-        from shared.providers.sdk.replicate import replicate_client
-
-        return replicate_client(chosen_for="clips")
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.providers.sdk.replicate import translate_replicate_error
-
-        return translate_replicate_error(exc, provider=self.name)
 
     def inputs(self, job: Generation) -> dict[str, Any]:
         image = "data:image/jpeg;base64," + base64.b64encode(job.first_frame).decode("ascii")
@@ -48,8 +36,4 @@ class ReplicateClipProvider(CloudClipProvider):
                                     provider=self.name, settings=settings, on_poll=on_poll)
         url = output_url(prediction.output, provider=self.name)
         report(percent=90, message=f"{self.name}: downloading")
-        call_with_retry(
-            lambda: download(url=url, dest=dest, provider=self.name, max_bytes=settings.download_max_mb << 20,
-                             timeout=settings.provider_timeout),
-            what=f"{self.name} download", translate=lambda exc: None, policy=RetryPolicy.from_settings(settings),
-        )
+        download_output(url=url, dest=dest, provider=self.name, settings=settings)

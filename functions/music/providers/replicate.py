@@ -13,11 +13,10 @@ from functions.music.synth import pick_mood
 from functions.music.user_track import convert_user_track
 from shared.errors import MusicError, OptionError
 from shared.providers.concurrency import provider_slot
-from shared.providers.downloads import check_audio, download
+from shared.providers.downloads import check_audio, download_output
 from shared.providers.errors import ProviderInputError, ProviderOutputError
 from shared.providers.fallback import Usage
 from shared.providers.prices import Price
-from shared.providers.retry import RetryPolicy, call_with_retry
 from shared.providers.sdk.imports import preload_sdk
 from shared.settings import get_settings
 
@@ -80,11 +79,7 @@ class ReplicateMusicProvider:
         cost = self.price.cost(calls=1, seconds=seconds)
         with tempfile.TemporaryDirectory(prefix="ml-music-") as tmp:
             raw = Path(tmp) / "song"
-            call_with_retry(
-                lambda: download(url=url, dest=raw, provider=self.name, max_bytes=settings.download_max_mb << 20,
-                                 timeout=settings.provider_timeout),
-                what=f"{self.name} download", translate=lambda exc: None, policy=RetryPolicy.from_settings(settings),
-            )
+            download_output(url=url, dest=raw, provider=self.name, settings=settings)
             try:
                 check_audio(path=raw, provider=self.name, min_seconds=duration)
                 length = convert_user_track(src=raw, dst=path, name="generated song")

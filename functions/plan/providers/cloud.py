@@ -25,10 +25,11 @@ from shared.media.pictures import load_bgr
 from shared.models.base import ProviderAttempt
 from shared.models.plan import PlanRequest, ScenePlan
 from shared.providers.concurrency import provider_slot
-from shared.providers.errors import ProviderError, ProviderOutputError
+from shared.providers.errors import ProviderOutputError
 from shared.providers.prices import Price
 from shared.providers.retry import RetryPolicy, call_with_retry
 from shared.providers.sdk.imports import preload_sdk
+from shared.providers.sdk.vendors import VendorCalls
 from shared.settings import get_settings
 from shared.store import ArtifactStore
 
@@ -70,8 +71,8 @@ class RepairError(ProviderOutputError):
     """Both answers were unusable. Carries what the two calls cost (they are billed all the same)."""
 
 
-class CloudPlanProvider:
-    vendor: str = ""
+class CloudPlanProvider(VendorCalls):
+    stage = "plan"
     default_model: str = ""
     price: Price = Price()
 
@@ -130,12 +131,6 @@ class CloudPlanProvider:
         return self.price.cost(input_tokens=answer.input_tokens, output_tokens=answer.output_tokens)
 
     # ------------------------------------------------------------ for subclasses
-
-    def _client(self) -> object:
-        raise NotImplementedError
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        raise NotImplementedError
 
     def _ask(self, *, client: object, instructions: str, thumbs: list[Thumbnail], repair: tuple[str, str] | None,
              seed: int) -> Answer:

@@ -6,7 +6,7 @@ from typing import Any
 
 from functions.plan.providers.cloud import Answer, CloudPlanProvider, Thumbnail, repair_text
 from functions.plan.providers.proposal import PlanProposal
-from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.errors import ProviderOutputError, ProviderRefusedError
 from shared.providers.prices import Price
 
 
@@ -15,16 +15,6 @@ class GeminiPlanProvider(CloudPlanProvider):
     default_model = "gemini-2.5-flash"
     price = Price(per_million_input_tokens=0.30, per_million_output_tokens=2.50,
                   source="Gemini API pricing for gemini-2.5-flash, text and image input (2025)")
-
-    def _client(self) -> Any:
-        from shared.providers.sdk.gemini import gemini_client
-
-        return gemini_client(chosen_for="plan")
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.providers.sdk.gemini import translate_gemini_error
-
-        return translate_gemini_error(exc, provider=self.name)
 
     def _ask(self, *, client: Any, instructions: str, thumbs: list[Thumbnail], repair: tuple[str, str] | None,
              seed: int) -> Answer:

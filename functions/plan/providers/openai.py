@@ -7,7 +7,7 @@ from typing import Any
 
 from functions.plan.providers.cloud import Answer, CloudPlanProvider, Thumbnail, repair_text
 from functions.plan.providers.proposal import PlanProposal
-from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.errors import ProviderOutputError, ProviderRefusedError
 from shared.providers.prices import Price
 
 SYSTEM = "You are a film editor who plans short, beat-synced videos from people's photos. You answer in JSON only."
@@ -26,16 +26,6 @@ class OpenAIPlanProvider(CloudPlanProvider):
     default_model = "gpt-4o"
     price = Price(per_million_input_tokens=2.50, per_million_output_tokens=10.0,
                   source="OpenAI pricing for gpt-4o (2025); thumbnails sent at detail=low (85 tokens)")
-
-    def _client(self) -> Any:
-        from shared.providers.sdk.openai import openai_client
-
-        return openai_client(chosen_for="plan")
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.providers.sdk.openai import translate_openai_error
-
-        return translate_openai_error(exc, provider=self.name)
 
     def _ask(self, *, client: Any, instructions: str, thumbs: list[Thumbnail], repair: tuple[str, str] | None,
              seed: int) -> Answer:

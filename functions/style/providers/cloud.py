@@ -12,23 +12,23 @@ from functions.style.providers.canvas import Canvas, back_from_canvas, nearest_r
 from functions.style.providers.prompts import look_prompt
 from shared.providers.concurrency import provider_slot
 from shared.providers.downloads import decode_image
-from shared.providers.errors import ProviderError
 from shared.providers.fallback import Usage
 from shared.providers.prices import Price
 from shared.providers.retry import RetryPolicy, call_with_retry
 from shared.providers.sdk.imports import preload_sdk
+from shared.providers.sdk.vendors import VendorCalls
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
-class CloudStyleProvider:
+class CloudStyleProvider(VendorCalls):
     """A style provider that sends the photo and a look prompt to an image-editing model.
 
     Subclasses say which vendor and model, which aspect ratios come back, what a call costs, and how one
     edit is made (`_edit`: canvas picture in, image bytes out, raising ProviderError families)."""
 
-    vendor: str = ""
+    stage = "style"
     default_model: str = ""
     ratios: ClassVar[list[str]] = ["1:1"]
     upload_side: int = 1536
@@ -77,12 +77,6 @@ class CloudStyleProvider:
         return out
 
     # ------------------------------------------------------------ for subclasses
-
-    def _client(self) -> object:
-        raise NotImplementedError
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        raise NotImplementedError
 
     def _edit(self, *, client: object, picture: np.ndarray, canvas: Canvas, prompt: str, seed: int) -> bytes:
         raise NotImplementedError

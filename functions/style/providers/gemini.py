@@ -9,7 +9,7 @@ import numpy as np
 
 from functions.style.providers.canvas import Canvas, encode_jpeg
 from functions.style.providers.cloud import CloudStyleProvider
-from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
+from shared.providers.errors import ProviderOutputError, ProviderRefusedError
 from shared.providers.prices import Price
 
 REFUSAL_REASONS = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST", "SPII",
@@ -21,16 +21,6 @@ class GeminiStyleProvider(CloudStyleProvider):
     default_model = "gemini-2.5-flash-image"
     ratios: ClassVar[list[str]] = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
     price = Price(per_call=0.039, source="Gemini API pricing: 1290 output tokens per image at $30/M (2025)")
-
-    def _client(self) -> Any:
-        from shared.providers.sdk.gemini import gemini_client
-
-        return gemini_client(chosen_for="style")
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.providers.sdk.gemini import translate_gemini_error
-
-        return translate_gemini_error(exc, provider=self.name)
 
     def _edit(self, *, client: Any, picture: np.ndarray, canvas: Canvas, prompt: str, seed: int) -> bytes:
         from google.genai import types

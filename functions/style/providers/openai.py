@@ -10,7 +10,7 @@ import numpy as np
 
 from functions.style.providers.canvas import Canvas, encode_png
 from functions.style.providers.cloud import CloudStyleProvider
-from shared.providers.errors import ProviderError, ProviderOutputError
+from shared.providers.errors import ProviderOutputError
 from shared.providers.prices import Price
 
 SIZES = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
@@ -29,16 +29,6 @@ class OpenAIStyleProvider(CloudStyleProvider):
     def estimate_usd(self, *, width: int, height: int) -> float:
         canvas = self.canvas_for(width=width, height=height)
         return (self.square_price if canvas.ratio == "1:1" else self.price).cost(calls=1)
-
-    def _client(self) -> Any:
-        from shared.providers.sdk.openai import openai_client
-
-        return openai_client(chosen_for="style")
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.providers.sdk.openai import translate_openai_error
-
-        return translate_openai_error(exc, provider=self.name)
 
     def _edit(self, *, client: Any, picture: np.ndarray, canvas: Canvas, prompt: str, seed: int) -> bytes:
         upload = io.BytesIO(encode_png(picture))

@@ -12,10 +12,8 @@ import numpy as np
 
 from functions.style.providers.canvas import Canvas, encode_jpeg
 from functions.style.providers.cloud import CloudStyleProvider
-from shared.providers.downloads import download
-from shared.providers.errors import ProviderError
+from shared.providers.downloads import download_output
 from shared.providers.prices import Price
-from shared.providers.retry import RetryPolicy, call_with_retry
 from shared.settings import get_settings
 
 
@@ -27,16 +25,6 @@ class ReplicateStyleProvider(CloudStyleProvider):
                                    "2:1", "1:2"]
     retries_inside = True
     price = Price(per_call=0.04, source="Replicate pricing for flux-kontext-pro, per output image (2025)")
-
-    def _client(self) -> Any:
-        from shared.providers.sdk.replicate import replicate_client
-
-        return replicate_client(chosen_for="style")
-
-    def _translate(self, exc: Exception) -> ProviderError | None:
-        from shared.providers.sdk.replicate import translate_replicate_error
-
-        return translate_replicate_error(exc, provider=self.name)
 
     def _edit(self, *, client: Any, picture: np.ndarray, canvas: Canvas, prompt: str, seed: int) -> bytes:
         from shared.providers.sdk.replicate import output_url, run_prediction
@@ -60,9 +48,5 @@ class ReplicateStyleProvider(CloudStyleProvider):
         url = output_url(prediction.output, provider=self.name)
         with tempfile.TemporaryDirectory(prefix="ml-style-") as tmp:
             dest = Path(tmp) / "styled"
-            call_with_retry(
-                lambda: download(url=url, dest=dest, provider=self.name,
-                                 max_bytes=settings.download_max_mb << 20, timeout=settings.provider_timeout),
-                what=f"{self.name} download", translate=lambda exc: None, policy=RetryPolicy.from_settings(settings),
-            )
+            download_output(url=url, dest=dest, provider=self.name, settings=settings)
             return dest.read_bytes()

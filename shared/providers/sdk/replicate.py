@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from shared.providers.errors import ProviderError, ProviderOutputError, ProviderRefusedError
 from shared.providers.keys import provider_keys, require_key
+from shared.providers.polling import poll_until_done
 from shared.providers.retry import RetryPolicy, call_with_retry, parse_retry_after
 from shared.providers.sdk.http_errors import from_status, from_transport, looks_like_refusal
 from shared.providers.sdk.imports import import_sdk
@@ -93,22 +93,21 @@ def run_prediction(
         return client.models.predictions.create(model=owner_name, input=inputs, file_encoding_strategy="base64")
 
     prediction = call_with_retry(create, what=f"{provider} create", translate=translate, policy=policy)
-    deadline = time.monotonic() + s.generation_timeout
-    while prediction.status not in ("succeeded", "failed", "canceled"):
-        if time.monotonic() > deadline:
-            _cancel(client=client, prediction=prediction)
-            raise ProviderError(f"prediction {prediction.id} not done after {s.generation_timeout:.0f} s; canceled",
-                                provider=provider, kind="timeout")
+
+    def polled(state: Any, _: int) -> None:
         if on_poll is not None:
-            progress = prediction.progress
-            on_poll(prediction.status, progress.percentage if progress else None)
-        time.sleep(s.poll_interval)
-        prediction_id = prediction.id
+            progress = state.progress
+            on_poll(state.status, progress.percentage if progress else None)
 
-        def poll(pid: str = prediction_id) -> Any:
-            return client.predictions.get(pid)
+    def give_up(state: Any) -> str:
+        _cancel(client=client, prediction=state)
+        return "canceled"
 
-        prediction = call_with_retry(poll, what=f"{provider} poll", translate=translate, policy=policy)
+    prediction = poll_until_done(
+        prediction, done=lambda p: p.status in ("succeeded", "failed", "canceled"),
+        fetch=lambda p: client.predictions.get(p.id), named=lambda p: f"prediction {p.id}", provider=provider,
+        settings=s, translate=translate, polled=polled, give_up=give_up,
+    )
     if prediction.status == "failed":
         raise prediction_failure(error=prediction.error, provider=provider)
     if prediction.status == "canceled":
