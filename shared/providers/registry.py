@@ -9,8 +9,8 @@ expected, the dearest link's what it may cost at worst."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Generic, Protocol, TypeVar
 
 from shared.errors import OptionError
 from shared.providers.fallback import Chain, Link, Named, parse_chain
@@ -18,6 +18,15 @@ from shared.providers.keys import KEY_VARIABLES
 from shared.providers.prices import ItemEstimate
 
 P = TypeVar("P", bound=Named)
+P_co = TypeVar("P_co", covariant=True)
+
+
+class Vendored(Protocol[P_co]):
+    """A cloud provider's class: built with the model a spec names (or its default), under its vendor's name."""
+
+    vendor: str
+
+    def __call__(self, model: str | None = None) -> P_co: ...
 
 
 def without_models(make: Callable[[], P], *, what: str) -> Callable[..., P]:
@@ -61,6 +70,26 @@ class Registry(Generic[P]):
         self.worst_factor = worst_factor
         """How many calls a chain's dearest link may make for one item (a planner's repair: 2)."""
         self.worst_detail = worst_detail
+
+    @classmethod
+    def of_stage(
+        cls,
+        *,
+        what: str,
+        local: Callable[[], P],
+        cloud: Sequence[Vendored[P]],
+        chain: Callable[[list[P]], P],
+        aliases: Mapping[str, str] | None = None,
+        ends_with: str | None = None,
+        worst_factor: float = 1.0,
+        worst_detail: str = "",
+    ) -> Registry[P]:
+        """A stage's registry: its offline provider as "local" (it has no models), and each cloud provider
+        under the name of its vendor (its `vendor`: the name its key and SDK go by too)."""
+        factories: dict[str, Callable[..., P]] = {"local": without_models(local, what=f"the local {what}")}
+        factories.update({provider.vendor: provider for provider in cloud})
+        return cls(what=what, factories=factories, chain=chain, aliases=aliases, ends_with=ends_with,
+                   worst_factor=worst_factor, worst_detail=worst_detail)
 
     @property
     def choices(self) -> list[str]:

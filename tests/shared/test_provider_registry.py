@@ -84,6 +84,25 @@ def test_an_unknown_name_or_a_model_of_a_local_provider_is_one_clear_line() -> N
         registry().build(" , ")
 
 
+def test_a_stages_registry_names_each_cloud_provider_by_its_vendor_and_its_local_one_local() -> None:
+    class Acme(Priced):
+        vendor = "acme"
+
+        def __init__(self, model: str | None = None) -> None:
+            super().__init__(f"acme:{model or 'm1'}", 0.2)
+
+    stage = Registry[Priced].of_stage(what="test provider", local=lambda: Priced("local"), cloud=[Acme],
+                                      chain=PricedChain, ends_with="local")
+    assert stage.choices == ["local", "acme"]
+    chain = stage.build("acme:big")
+    assert isinstance(chain, PricedChain) and [link.name for link in chain.links] == ["acme:big", "local"]
+    with pytest.raises(OptionError, match=r"^the local test provider has no models \(got 'big'\)$"):
+        stage.build("local:big")
+    for registry_, vendors in ((CLIPS, {"replicate", "gemini", "openai"}), (STYLE, {"gemini", "openai", "replicate"}),
+                               (PLAN, {"gemini", "openai"}), (MUSIC, {"replicate"})):
+        assert set(registry_.factories) == {"local", *vendors}
+
+
 def test_a_chain_gets_the_link_it_must_end_with() -> None:
     ending = registry(ends_with="local")
     chain = ending.build("cloud")

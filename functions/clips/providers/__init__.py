@@ -11,18 +11,11 @@ from functions.clips.providers.local import LocalClipProvider
 from functions.clips.providers.openai import OpenAIClipProvider
 from functions.clips.providers.replicate import ReplicateClipProvider
 from functions.clips.providers.video_models import ALIASES
-from shared.providers.registry import Registry, without_models
+from shared.providers.registry import Registry
 
-REGISTRY = Registry[ClipProvider](
-    what="clip provider",
-    factories={
-        "local": without_models(LocalClipProvider, what="the local clip provider"),
-        "replicate": ReplicateClipProvider,
-        "gemini": GeminiClipProvider,
-        "openai": OpenAIClipProvider,
-    },
-    chain=FallbackClipProvider,
-    aliases=ALIASES,
+REGISTRY = Registry[ClipProvider].of_stage(
+    what="clip provider", local=LocalClipProvider,
+    cloud=[ReplicateClipProvider, GeminiClipProvider, OpenAIClipProvider], chain=FallbackClipProvider, aliases=ALIASES,
 )
 get_provider = REGISTRY.build
 

@@ -7,15 +7,10 @@ from functions.music.providers.base import GeneratedMusic, MusicProvider
 from functions.music.providers.fallback import FallbackMusicProvider
 from functions.music.providers.local import LocalMusicProvider
 from functions.music.providers.replicate import ReplicateMusicProvider
-from shared.providers.registry import Registry, without_models
+from shared.providers.registry import Registry
 
-REGISTRY = Registry[MusicProvider](
-    what="music provider",
-    factories={
-        "local": without_models(LocalMusicProvider, what="the local music generator"),
-        "replicate": ReplicateMusicProvider,
-    },
-    chain=FallbackMusicProvider,
+REGISTRY = Registry[MusicProvider].of_stage(
+    what="music provider", local=LocalMusicProvider, cloud=[ReplicateMusicProvider], chain=FallbackMusicProvider,
     aliases={"musicgen": "replicate"},
 )
 get_provider = REGISTRY.build

@@ -8,19 +8,11 @@ from functions.plan.providers.fallback import FallbackPlanProvider
 from functions.plan.providers.gemini import GeminiPlanProvider
 from functions.plan.providers.local import LocalPlanProvider
 from functions.plan.providers.openai import OpenAIPlanProvider
-from shared.providers.registry import Registry, without_models
+from shared.providers.registry import Registry
 
-REGISTRY = Registry[PlanProvider](
-    what="plan provider",
-    factories={
-        "local": without_models(LocalPlanProvider, what="the local planner"),
-        "gemini": GeminiPlanProvider,
-        "openai": OpenAIPlanProvider,
-    },
-    chain=FallbackPlanProvider,
-    ends_with="local",
-    worst_factor=2.0,
-    worst_detail="worst case: a repair attempt",
+REGISTRY = Registry[PlanProvider].of_stage(
+    what="plan provider", local=LocalPlanProvider, cloud=[GeminiPlanProvider, OpenAIPlanProvider],
+    chain=FallbackPlanProvider, ends_with="local", worst_factor=2.0, worst_detail="worst case: a repair attempt",
 )
 get_provider = REGISTRY.build
 

@@ -9,17 +9,11 @@ from functions.style.providers.gemini import GeminiStyleProvider
 from functions.style.providers.local import LocalStyleProvider
 from functions.style.providers.openai import OpenAIStyleProvider
 from functions.style.providers.replicate import ReplicateStyleProvider
-from shared.providers.registry import Registry, without_models
+from shared.providers.registry import Registry
 
-REGISTRY = Registry[StyleProvider](
-    what="style provider",
-    factories={
-        "local": without_models(LocalStyleProvider, what="the local style provider"),
-        "gemini": GeminiStyleProvider,
-        "openai": OpenAIStyleProvider,
-        "replicate": ReplicateStyleProvider,
-    },
-    chain=FallbackStyleProvider,
+REGISTRY = Registry[StyleProvider].of_stage(
+    what="style provider", local=LocalStyleProvider,
+    cloud=[GeminiStyleProvider, OpenAIStyleProvider, ReplicateStyleProvider], chain=FallbackStyleProvider,
 )
 get_provider = REGISTRY.build
 
