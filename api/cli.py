@@ -5,40 +5,18 @@ Exit codes: 0 done, 2 unusable input (one line says why), 1 anything else."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
-import json
 import logging
-import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from rich.console import Console
 from rich.logging import RichHandler
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from api import cli_make, cli_product
+from api.cli_output import err, out
 from shared.dependencies import missing_dependency
 from shared.errors import InputError, MomentLoopError, OptionError
-from shared.models.jobs import ProgressEvent
-
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
-
-STAGE_TITLES = {
-    "analyze_photo": "analyze photos",
-    "music": "music",
-    "analyze_music": "analyze music",
-    "plan": "plan",
-    "style": "style",
-    "clips": "clips",
-    "compose": "compose",
-}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,14 +122,6 @@ def _usd(text: str) -> float:
     return value
 
 
-def _provider_overrides(args: argparse.Namespace) -> dict[str, object]:
-    """Settings given on the command line (they win over MOMENTLOOP_* variables)."""
-    chosen = {"style_provider": args.style_provider, "plan_provider": args.plan_provider,
-              "clip_provider": args.clip_provider, "music_provider": args.music_provider,
-              "budget_usd": args.budget}
-    return {k: v for k, v in chosen.items() if v is not None}
-
-
 def _fps(text: str) -> int:
     try:
         value = int(text)
@@ -170,177 +140,6 @@ def demo_photos() -> list[Path]:
     names = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png",
              "hubble_deep_field.jpg", "camera.png"]
     return [folder / n for n in names if (folder / n).is_file()]
-
-
-class StageBars:
-    """One progress bar per stage: the mean progress of its items, fed by the pipeline's events."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.tasks: dict[str, TaskID] = {}
-        self.items: dict[str, dict[str, float]] = {}
-        self.totals: dict[str, int] = {}
-
-    def __call__(self, event: ProgressEvent) -> None:
-        stage = event.stage
-        if stage is None:
-            return
-        title = STAGE_TITLES.get(stage, stage)
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(title, total=100)
-            self.items[stage] = {}
-        if event.type == "stage" and event.status == "running":
-            self.totals[stage] = event.total or 1
-            self.progress.update(self.tasks[stage], description=f"{title} ({event.message})")
-        elif event.type == "progress" and event.item is not None and event.percent is not None:
-            self.items[stage][event.item] = event.percent
-            if event.message and self.totals.get(stage, 1) == 1:
-                # A one-item stage (analyze music, plan, compose) says what it is doing: a bar at 0 % for
-                # a minute (librosa compiling on the first run) would otherwise look frozen.
-                self.progress.update(self.tasks[stage], description=f"{title} ({escape(event.message)})")
-        elif event.type == "item" and event.item is not None:
-            self.items[stage][event.item] = 100.0
-        elif event.type == "stage" and event.status == "done":
-            self.items[stage] = {"*": 100.0 * self.totals.get(stage, 1)}
-        elif event.type == "log" and event.status in ("skipped", "fallback", "note"):
-            self.progress.console.print(f"[yellow]  {event.message}[/]")
-        done = sum(self.items[stage].values()) / max(1, self.totals.get(stage, 1))
-        self.progress.update(self.tasks[stage], completed=min(100.0, done))
-
-
-def _copy_out(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".momentloop-", suffix=dest.suffix, dir=dest.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        # mkstemp makes the file private (0600); the user's video gets the permissions any new file of
-        # theirs would (0644 under the usual umask), so it can be shared or served.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, dest)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def _make(args: argparse.Namespace, paths: list[Path]) -> int:
-    from functions.pipeline.backends import make_executor, open_job_store, open_store
-    from functions.pipeline.runner import MakeRequest, Pipeline
-    from functions.style import list_looks
-    from shared.settings import Settings
-
-    looks = [look.name for look in list_looks()]
-    if args.style not in looks:
-        raise OptionError(f"unknown style {args.style!r} (choose from: {', '.join(looks)})")
-    if args.output.suffix.lower() != ".mp4":
-        raise OptionError(f"the output must be an .mp4 file, got {args.output.name}")
-    from functions.pipeline.cost.ledger import JobLedger
-    from functions.pipeline.preflight import check_providers, executor_limits
-
-    given: dict[str, Any] = {**({"data_dir": args.data_dir} if args.data_dir else {}), **_provider_overrides(args)}
-    settings = Settings(**given)
-    # Unknown providers and missing keys are reported now, in one line, not minutes into the job.
-    for warning in check_providers(settings=settings, generate_music=args.music is None, strict=not args.dry_run):
-        err.print(f"[yellow]warning: {warning}[/]")
-    # The stores and executor MOMENTLOOP_STORE / MOMENTLOOP_DATABASE_URL / MOMENTLOOP_EXECUTOR name.
-    store = open_store(settings=settings)
-    jobs = open_job_store(settings=settings)
-    workers, limits = executor_limits(settings)
-    executor = make_executor(settings=settings, store=store, workers=workers, limits=limits)
-    product, backdrop = getattr(args, "product", None), getattr(args, "product_background", None)
-    if backdrop is not None and product is None:
-        raise OptionError("--product-background needs --product")
-    if product is not None:
-        from functions.clips.product_scene import probe_turntable
-
-        if not product.is_file():
-            raise InputError(f"{product}: no such turntable file")
-        probe_turntable(product)  # one line on why it cannot be used, before any work starts
-    request = MakeRequest(photos=paths, music=args.music, look=args.style, aspect=args.aspect,
-                          duration=args.duration, fps=args.fps, seed=args.seed, product=product,
-                          product_background=backdrop)
-    if args.dry_run:
-        return _dry_run(args=args, request=request, settings=settings, store=store, jobs=jobs, executor=executor)
-    ledger = JobLedger(settings=settings, store=store, seed=args.seed)
-    started = time.perf_counter()
-    with Progress(TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal) as progress:
-        pipeline = Pipeline(store=store, jobs=jobs, executor=executor, settings=settings,
-                            listener=StageBars(progress), ledger=ledger)
-        try:
-            result = pipeline.make(request=request)
-        finally:
-            if ledger.spent > 0:
-                err.print(f"spent ${ledger.spent:.4f} on cloud providers"
-                          + (f" (budget ${ledger.budget:.2f})" if ledger.budget is not None else ""), markup=False)
-    with store.local_path(result.video.video_key) as video:
-        _copy_out(video, args.output)
-    if args.plan_out:
-        args.plan_out.parent.mkdir(parents=True, exist_ok=True)
-        args.plan_out.write_text(result.plan.model_dump_json(indent=2))
-    _summary(result=result, output=args.output, seconds=time.perf_counter() - started)
-    return 0
-
-
-def _dry_run(*, args: argparse.Namespace, request: object, settings: object, store: object, jobs: object,
-             executor: object) -> int:
-    from functions.pipeline.cost.dry_run import dry_run
-    from functions.pipeline.cost.ledger import usd
-
-    report = dry_run(request=request, settings=settings, store=store, jobs=jobs, executor=executor)  # type: ignore[arg-type]
-    plan = report.plan
-    scenes = Table(title=f"plan: {len(plan.scenes)} scenes, {plan.output.duration:.2f} s at {plan.tempo:.0f} BPM, "
-                         f"look {plan.look}", box=None, pad_edge=False, title_justify="left")
-    for col in ("#", "photo", "start", "end", "beats", "move", "in"):
-        scenes.add_column(col, justify="left" if col in ("photo", "move", "in") else "right")
-    for sc in plan.scenes:
-        scenes.add_row(str(sc.index + 1), sc.photo, f"{sc.start:.2f}", f"{sc.end:.2f}", str(sc.beats), sc.move.value,
-                       sc.transition_in.value)
-    out.print(scenes)
-    for d in plan.dropped:
-        out.print(f"[dim]left out {d.photo}: {d.reason}[/]")
-    costs = Table(title="estimated cost (nothing was spent)", box=None, pad_edge=False, title_justify="left")
-    for col in ("stage", "provider", "items", "estimate", "at most", "detail"):
-        costs.add_column(col, justify="right" if col in ("items", "estimate", "at most") else "left")
-    for line in report.estimate.lines:
-        costs.add_row(line.stage, line.provider, str(line.items), usd(line.expected), usd(line.worst), line.detail)
-    costs.add_row("total", "", "", usd(report.estimate.expected), usd(report.estimate.worst), "")
-    out.print(costs)
-    for note in report.notes:
-        out.print(f"[dim]note: {note}[/]")
-    if args.budget is not None:
-        e = report.estimate
-        if e.worst <= args.budget:
-            verdict = "the estimate fits, even at its most"
-        elif e.expected <= args.budget:
-            verdict = f"the estimate fits, but at most ({usd(e.worst)}) it would not; the job stops before passing it"
-        else:
-            verdict = f"the estimate ({usd(e.expected)}) is over it; the job would stop before spending past it"
-        out.print(f"budget ${args.budget:.2f}: {verdict}")
-    return 0
-
-
-def _summary(*, result: object, output: Path, seconds: float) -> None:
-    from functions.pipeline.runner import MakeResult
-
-    assert isinstance(result, MakeResult)
-    v, plan = result.video, result.plan
-    table = Table(title=None, box=None, pad_edge=False)
-    for col in ("stage", "items", "cached", "seconds"):
-        table.add_column(col, justify="left" if col == "stage" else "right")
-    for s in result.stats:
-        table.add_row(STAGE_TITLES.get(s.stage, s.stage), str(s.items), str(s.cache_hits), f"{s.seconds:.1f}")
-    err.print(table)
-    for r in result.rejected:
-        err.print(f"[yellow]skipped {r.name}: {r.reason.removeprefix(r.name + ': ')}[/]")
-    for d in plan.dropped:
-        err.print(f"[dim]left out {d.photo}: {d.reason}[/]")
-    spend = f", spent ${result.spend_usd:.4f}" if result.spend_usd else ""
-    out.print(
-        f"{output}: {len(plan.scenes)} scenes, {v.width}x{v.height} {v.fps:g} fps, {v.duration:.2f} s, "
-        f"{plan.tempo:.0f} BPM, look {plan.look}, {result.cache_hits} cache hits, {seconds:.1f} s{spend}"
-    )
 
 
 def _product_options(p: argparse.ArgumentParser) -> None:
@@ -379,105 +178,6 @@ def _turn_size(text: str) -> tuple[int, int]:
     if not (64 <= width <= 4096 and 64 <= height <= 4096) or width % 2 or height % 2:
         raise argparse.ArgumentTypeError(f"a size is two even numbers from 64 to 4096, got {text}")
     return width, height
-
-
-class PhaseBars:
-    """One progress bar per phase of a stage whose messages read "<phase>: <what>" (the product stage)."""
-
-    def __init__(self, progress: Progress, *, phases: dict[str, str], to_phase_percent: Any) -> None:
-        self.progress = progress
-        self.phases = phases
-        self.to_phase_percent = to_phase_percent
-        self.tasks: dict[str, TaskID] = {}
-        self.current: str | None = None
-
-    def __call__(self, *, percent: float | None = None, message: str = "") -> None:
-        phase, _, detail = message.partition(": ")
-        if phase not in self.phases:
-            return
-        if self.current is not None and self.current != phase:
-            self.progress.update(self.tasks[self.current], completed=100)
-        self.current = phase
-        title = self.phases[phase]
-        if phase not in self.tasks:
-            self.tasks[phase] = self.progress.add_task(title, total=100)
-        update: dict[str, Any] = {"description": f"{title} ({detail})" if detail else title}
-        if percent is not None:
-            update["completed"] = self.to_phase_percent(phase=phase, percent=percent)
-        self.progress.update(self.tasks[phase], **update)
-
-
-PRODUCT_PHASES = {
-    "frames": "read photos",
-    "poses": "place cameras (COLMAP)",
-    "dataset": "dataset and orbit",
-    "train": "train (GPU)",
-    "render": "render turntable",
-    "encode": "encode",
-}
-
-
-def _product(args: argparse.Namespace) -> int:
-    from functions.pipeline.backends import open_store
-    from functions.pipeline.ingest import expand_photo_paths, ingest_file, ingest_photos
-    from functions.product.poses import RESHOOT_HINT
-    from functions.product.stage import phase_percent, product_report, run_product
-    from functions.product.video import VIDEO_SUFFIXES
-    from shared.models.media import PhotoSource
-    from shared.models.product import ProductRequest
-    from shared.settings import Settings
-
-    if args.output.suffix.lower() != ".webm":
-        raise OptionError(f"the output must be a .webm file (VP9 with alpha), got {args.output.name}")
-    videos = [p for p in args.paths if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
-    if videos and len(args.paths) > 1:
-        raise OptionError("give either one video or photos, not both")
-    if not args.verbose:
-        with contextlib.suppress(ImportError):
-            import pycolmap
-
-            # COLMAP's own log lines (even its errors, which come back as our one-line reason) would bury the bars
-            pycolmap.logging.minloglevel = 3
-    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
-    store = open_store(settings=settings)
-    width, height = args.size
-    common: dict[str, Any] = {"frames": args.frames, "fps": args.fps, "width": width, "height": height,
-                              "renderer": "preview" if args.preview else "auto", "method": args.method,
-                              "seed": args.seed}
-    if videos:
-        video = PhotoSource(key=ingest_file(store=store, path=videos[0]), name=videos[0].name, index=0)
-        request = ProductRequest(video=video, **common)
-    else:
-        photos = expand_photo_paths(args.paths)
-        if len(photos) < 3:
-            raise InputError(f"only {len(photos)} photo(s) given; a turntable needs 20 or more around the object",
-                             hint=RESHOOT_HINT)
-        request = ProductRequest(photos=ingest_photos(store=store, paths=photos), **common)
-    started = time.perf_counter()
-    with Progress(TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal) as progress:
-        result = run_product(request=request, store=store,
-                             report=PhaseBars(progress, phases=PRODUCT_PHASES, to_phase_percent=phase_percent))
-    with store.local_path(result.turntable_key) as clip:
-        _copy_out(clip, args.output)
-    poster = args.output.with_name(f"{args.output.stem}-poster.png")
-    with store.local_path(result.poster_key) as image:
-        _copy_out(image, poster)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        document = product_report(result=result, turntable=args.output, poster=poster)
-        args.report.write_text(json.dumps(document, indent=1))
-    for r in result.rejected:
-        err.print(f"[yellow]skipped {r.name}: {r.reason.removeprefix(r.name + ': ')}[/]")
-    reg = result.registration
-    quality = "PREVIEW quality (CPU point splats)" if result.preview else f"{result.method} on GPU"
-    out.print(
-        f"{args.output}: {result.frames} frames {result.width}x{result.height} {result.fps} fps with alpha, "
-        f"{quality}; {reg.registered_images}/{reg.total_images} photos placed, {reg.points} points, "
-        f"reprojection {reg.mean_reprojection_error_px:.2f} px; {time.perf_counter() - started:.1f} s",
-        markup=False,
-    )
-    return 0
 
 
 def _styles() -> int:
@@ -551,13 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "users":
             return _users(args)
         if args.command == "product":
-            return _product(args)
+            return cli_product.product(args)
         if args.command == "demo":
             photos = demo_photos()
             if not photos:
                 raise InputError("scikit-image's sample photos are missing; reinstall scikit-image")
-            return _make(args, photos)
-        return _make(args, args.paths)
+            return cli_make.make(args, photos)
+        return cli_make.make(args, args.paths)
     except InputError as exc:
         err.print(f"momentloop: error: {exc}" + (f" (hint: {exc.hint})" if exc.hint else ""), markup=False)
         return 2

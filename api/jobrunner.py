@@ -1,4 +1,4 @@
-"""Running plan and render jobs inside the server: a bounded set of background threads over a queue.
+"""Running plan, render and product jobs inside the server: a bounded set of background threads over a queue.
 
 Jobs are rows in the job store before they run, so nothing is lost when the process dies: on start,
 jobs left `queued` or `running` are queued again, and the content-addressed cache makes every item
@@ -24,102 +24,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from api.files import stored_size
+from api.job_params import JOB_KINDS, ProjectChangedError, ProjectJobParams
 from api.leases import HeldLease, died_on_this_host, replica_name, runner_stopped
 from api.media import window_waveform
-from api.product_job import STAGE as PRODUCT_STAGE
-from api.product_job import ModalProductBackend, ProductJobParams, ProductProgress, run_product_job
+from api.product_job import ProductJobParams, product_summary, run_product_job
 from api.settings import ServerSettings
-from api.storyboard import basis, carry_over, fingerprint, plan_digest, stale_reasons
+from api.storyboard import carry_over, fingerprint, plan_digest, stale_reasons
 from functions.pipeline.backends import make_executor
+from functions.pipeline.executor import Executor, JobStoppedError, StopFlag, UnavailableExecutor
 from functions.pipeline.preflight import executor_limits
-from functions.pipeline.runner import (
-    JobStoppedError,
-    MakeResult,
-    MusicInput,
-    Pipeline,
-    Prepared,
-    ProductSource,
-    StopFlag,
-    VideoOptions,
-)
+from functions.pipeline.runner import MakeResult, Pipeline, Prepared
 from shared.errors import MomentLoopError
 from shared.jobs import UNFINISHED, JobLease, LeaseLostError, ListableJobStore
-from shared.models.media import PhotoSource
-from shared.models.plan import ScenePlan
-from shared.models.product import ProductResult
-from shared.projects import (
-    AssetRecord,
-    ExportRecord,
-    PlanBasis,
-    PlanRecord,
-    ProductRecord,
-    ProjectRecord,
-    ProjectStore,
-)
+from shared.projects import ExportRecord, PlanRecord, ProjectStore
 from shared.settings import ScaleSettings
 from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
-
-JobKind = Literal["plan", "render", "render_scene", "product"]
-JOB_KINDS: tuple[JobKind, ...] = ("plan", "render", "render_scene", "product")
-
-
-class ProjectChangedError(MomentLoopError):
-    """The project's photos, music or output options changed while its job ran."""
-
-    def __init__(self) -> None:
-        super().__init__("the project's photos, music or video options changed while this job ran",
-                         hint="make the storyboard again")
-
-
-class ProjectJobParams(BaseModel):
-    """A job's whole input, snapshotted when it was asked for: a resumed job does exactly the same work."""
-
-    project_id: str
-    user_id: str
-    sources: list[PhotoSource]
-    asset_ids: list[str]
-    music: MusicInput | None
-    options: VideoOptions
-    fingerprint: str
-    made_for: PlanBasis | None = Field(default=None, description="The project state `fingerprint` is of.")
-    plan: ScenePlan | None = None
-    scene: int | None = None
-    product: ProductSource | None = None
-    """The project's product turntable: one scene of the plan is its product shot (`make --product`)."""
-
-
-def product_source(product: ProductRecord) -> ProductSource:
-    return ProductSource(key=product.turntable_key, name=f"product-{product.id[:8]}.webm", frames=product.frames,
-                         duration=product.duration)
-
-
-def job_params(*, project: ProjectRecord, assets: list[AssetRecord], plan: ScenePlan | None = None,
-               scene: int | None = None, product: ProductRecord | None = None) -> ProjectJobParams:
-    # Captures (role `capture`) are for turntables only: never a scene of the video.
-    photos = [a for a in assets if a.kind == "photo" and a.role == "photo"]
-    song = next((a for a in assets if a.kind == "music"), None)
-    return ProjectJobParams(
-        project_id=project.id,
-        user_id=project.user_id,
-        sources=[PhotoSource(key=a.key, name=a.name, index=i) for i, a in enumerate(photos)],
-        asset_ids=[a.id for a in photos],
-        music=MusicInput(key=song.key, name=song.name) if song else None,
-        options=VideoOptions(look=project.look, aspect=project.aspect, duration=project.duration, fps=project.fps,
-                             order=project.photo_order),
-        fingerprint=fingerprint(project=project, assets=assets),
-        made_for=basis(project=project, assets=assets),
-        plan=plan,
-        scene=scene,
-        product=product_source(product) if product is not None else None,
-    )
-
 
 @dataclass
 class _Slot:
@@ -131,10 +54,10 @@ class _Slot:
 class JobRunner:
     def __init__(self, *, settings: ServerSettings, scale: ScaleSettings, artifacts: ArtifactStore,
                  jobs: ListableJobStore, projects: ProjectStore,
-                 product_backend: Callable[..., ModalProductBackend] | None = None) -> None:
+                 executor_factory: Callable[..., Executor] = make_executor) -> None:
         self.settings = settings
-        self.product_backend = product_backend
-        """The Modal product functions (api/product_job.py); tests give in-process ones."""
+        self.executor_factory = executor_factory
+        """functions/pipeline/backends.py's make_executor; tests give Modal executors over in-process functions."""
         self.scale = scale
         self.artifacts = artifacts
         self.jobs = jobs
@@ -350,21 +273,21 @@ class JobRunner:
     def _run(self, *, job_id: str, slot: _Slot) -> None:
         stop = slot.stop
         job = self.jobs.get_job(job_id)
+        # Every write of this job goes through its lease: once lost, the job stops and writes nothing more.
+        jobs = self.jobs.with_hooks(fence=slot.lease)
         if job.kind == "product":
-            self._run_product(job_id=job_id, params=ProductJobParams.model_validate(job.params), slot=slot)
+            product = ProductJobParams.model_validate(job.params)
+            pipeline = Pipeline(store=self.artifacts, jobs=jobs, executor=self._executor(stop), settings=self.settings,
+                                stop=stop)
+            pipeline.execute(job_id=job_id, finish=product_summary, work=lambda: run_product_job(
+                pipeline=pipeline, params=product, lease=slot.lease, projects=self.projects))
             return
         params = ProjectJobParams.model_validate(job.params)
         from functions.pipeline.cost.ledger import JobLedger
 
-        # The executor MOMENTLOOP_EXECUTOR names, tuned like `momentloop make`'s (cloud stages by their limits).
-        workers, limits = executor_limits(self.settings)
-        executor = make_executor(settings=self.settings, store=self.artifacts, scale=self.scale, stop=stop,
-                                 workers=workers, limits=limits)
         # The same budget and spend accounting as `momentloop make` (cloud providers only; local is free).
         ledger = JobLedger(settings=self.settings, store=self.artifacts, seed=params.options.seed)
-        # Every write of this job goes through its lease: once lost, the job stops and writes nothing more.
-        jobs = self.jobs.with_hooks(fence=slot.lease)
-        pipeline = Pipeline(store=self.artifacts, jobs=jobs, executor=executor, settings=self.settings,
+        pipeline = Pipeline(store=self.artifacts, jobs=jobs, executor=self._executor(stop), settings=self.settings,
                             stop=stop, ledger=ledger)
         if job.kind == "plan":
             pipeline.execute(job_id=job_id, work=lambda: self._plan(pipeline=pipeline, params=params,
@@ -374,6 +297,16 @@ class JobRunner:
             pipeline.execute(job_id=job_id, work=lambda: self._render(pipeline=pipeline, params=params,
                                                                       lease=slot.lease),
                              finish=_render_summary)
+
+    def _executor(self, stop: StopFlag) -> Executor:
+        """The executor MOMENTLOOP_EXECUTOR names, tuned like `momentloop make`'s (cloud stages by their
+        limits); one that cannot be made fails the job with the reason when it is first asked to run."""
+        workers, limits = executor_limits(self.settings)
+        try:
+            return self.executor_factory(settings=self.settings, store=self.artifacts, scale=self.scale, stop=stop,
+                                         workers=workers, limits=limits)
+        except MomentLoopError as exc:
+            return UnavailableExecutor(exc)
 
     def _still_current(self, params: ProjectJobParams) -> bool:
         project = self.projects.get_project(user_id=params.user_id, project_id=params.project_id)
@@ -438,56 +371,6 @@ class JobRunner:
                             rejected=prepared.rejected, stats=list(pipeline.stats.values()),
                             spend_usd=pipeline.ledger.spent if pipeline.ledger is not None else 0.0)
         return result, export
-
-
-    # ------------------------------------------------------------------ product turntables
-
-    def _run_product(self, *, job_id: str, params: ProductJobParams, slot: _Slot) -> None:
-        from functions.pipeline.executor import LocalExecutor
-
-        jobs = self.jobs.with_hooks(fence=slot.lease)
-        # The pipeline only runs the job here (status, terminal event, failure with its hint); the
-        # product stage has its own pieces, so no executor work goes through it.
-        pipeline = Pipeline(store=self.artifacts, jobs=jobs, executor=LocalExecutor(store=self.artifacts, workers=1),
-                            settings=self.settings, stop=slot.stop)
-        pipeline.execute(job_id=job_id, work=lambda: self._product(pipeline=pipeline, params=params, slot=slot),
-                         finish=_product_summary)
-
-    def _product(self, *, pipeline: Pipeline, params: ProductJobParams,
-                 slot: _Slot) -> tuple[ProductResult, ProductRecord]:
-        pipeline.emit("stage", stage=PRODUCT_STAGE, status="running", percent=0.0, total=1,
-                      message=f"{len(params.request.photos)} photos around the product")
-        progress = ProductProgress(emit=pipeline.emit, stop=slot.stop)
-        result = run_product_job(request=params.request, settings=self.settings, store=self.artifacts,
-                                 progress=progress, stop=slot.stop, backend=self.product_backend)
-        slot.lease.check()  # the project's records, too, are written only by the job's holder
-        product = self.projects.product_for_job(job_id=pipeline.job_id)
-        if product is None or product.turntable_key != result.turntable_key:
-            product = self.projects.add_product(
-                project_id=params.project_id, job_id=pipeline.job_id, turntable_key=result.turntable_key,
-                poster_key=result.poster_key, frames=result.frames, fps=result.fps, width=result.width,
-                height=result.height, duration=result.duration, renderer=result.renderer,
-                size_bytes=stored_size(store=self.artifacts, key=result.turntable_key))
-        if params.use:
-            # The storyboard, laid out without this product shot, is kept: out of date until the next one
-            # plans it in, with the user's edits carried over (api/storyboard.py: stale_reasons, carry_over).
-            self.projects.use_product(project_id=params.project_id, product_id=product.id)
-        for r in result.rejected:
-            pipeline.emit("log", stage=PRODUCT_STAGE, item=r.name, status="skipped", message=f"skipped {r.reason}")
-        pipeline.emit("stage", stage=PRODUCT_STAGE, status="done", percent=100.0)
-        return result, product
-
-
-def _product_summary(value: tuple[ProductResult, ProductRecord]) -> tuple[dict[str, object], str]:
-    result, product = value
-    reg = result.registration
-    quality = "preview quality (CPU point splats)" if result.preview else f"{result.method} on GPU"
-    return (
-        {"product_id": product.id, "turntable_key": result.turntable_key, "poster_key": result.poster_key,
-         "registered": reg.registered_images, "photos": reg.total_images, "preview": result.preview},
-        f"turntable: {result.frames} frames {result.width}x{result.height}, {quality}; "
-        f"{reg.registered_images}/{reg.total_images} photos placed",
-    )
 
 
 def _plan_summary(prepared: Prepared) -> tuple[dict[str, object], str]:

@@ -36,20 +36,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    """The product stage's own pieces (functions/product/stage.py), one after another on this GPU, timed."""
+    """The product stage's own pieces (functions/product/), one after another on this GPU, timed."""
     import numpy as np
     import torch
 
     from functions.pipeline.ingest import ingest_photos
+    from functions.product.capture import prepare_capture
+    from functions.product.encode import encode_product
     from functions.product.nerf import evaluate_psnr, frame_chunks
     from functions.product.nerf_command import default_steps
-    from functions.product.stage import (
-        encode_product,
-        plan_render,
-        prepare_capture,
-        render_nerf_frames,
-        train_nerf,
-    )
+    from functions.product.render import plan_render, render_nerf_frames, train_nerf
+    from functions.product.stage import RENDER_CHUNK
     from functions.product.turntable import read_turntable_rgba
     from shared.models.product import ProductRequest
     from shared.store import LocalStore
@@ -77,7 +74,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     phases["train"] = time.monotonic() - t
 
     t = time.monotonic()
-    for a, b in frame_chunks(total=len(plan.frame_keys), chunk=30):  # Modal's chunks, here one after another
+    for a, b in frame_chunks(total=len(plan.frame_keys), chunk=RENDER_CHUNK):  # Modal's, one after another
         render_nerf_frames(capture=capture, plan=plan, store=store, config=config, work_dir=work / "nerf-work",
                            start=a, stop=b)
     phases["render"] = time.monotonic() - t

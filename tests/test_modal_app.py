@@ -15,6 +15,7 @@ from typing import Any
 import modal
 import pytest
 
+from api.remote import run_remote_make
 from functions.pipeline.modal_executor import InProcessChannel, unwrap
 from shared.errors import InputError
 from shared.media.probe import probe
@@ -24,6 +25,7 @@ from tests import modal_support
 from tests.modal_support import clear_settings, imported_modal_app
 
 STAGES = ("analyze_photo", "analyze_music", "music", "plan", "style", "clips", "compose")
+PRODUCT = ("product_poses", "product_train", "product_render", "product_preview", "product_encode")
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +51,9 @@ def named_secrets(fn: Any) -> set[str]:
 
 def test_every_stage_is_a_cpu_function_with_the_volume_and_its_limits(modal_app: Any) -> None:
     assert modal_app.app.name == "momentloop"
-    assert set(modal_app.STAGE_FUNCTIONS) == set(STAGES)
-    cpu_functions = [*modal_app.STAGE_FUNCTIONS.values(), modal_app.make_video, modal_app.web]
+    assert set(modal_app.STAGE_FUNCTIONS) == {*STAGES, *PRODUCT}, "one function per stage, each named after it"
+    cpu_functions = [*(modal_app.STAGE_FUNCTIONS[name] for name in STAGES), modal_app.make_video,
+                     modal_app.make_product, modal_app.web]
     assert len({id(fn._spec_.image) for fn in cpu_functions}) == 1, "one CPU image (ffmpeg + the pipeline's packages)"
     for name in STAGES:
         fn = modal_app.STAGE_FUNCTIONS[name]
@@ -72,7 +75,7 @@ def test_every_stage_is_a_cpu_function_with_the_volume_and_its_limits(modal_app:
     assert modal_app.WEB_OPTIONS["max_containers"] == 1, "the Volume + SQLite: one web container, one database file"
     job = modal_app.make_video.info()
     assert job.max_retries is None and job.timeout >= 1800, "a job is resumed from the cache, never re-run blind"
-    assert modal_app.GPU_STAGE["gpu"] == "T4" and modal_app.GPU_STAGE["image"] is modal_app.gpu_image
+    assert modal_app.GPU_TYPE == "T4" and modal_app.product_train.info().gpus == [("T4", 1)]
     assert modal_app.gpu_image is not modal_app.cpu_image
 
 
@@ -99,9 +102,11 @@ def test_secrets_gpu_and_settings_follow_the_deploying_machine(monkeypatch: pyte
         assert named_secrets(m.STAGE_FUNCTIONS[name]) == providers, name
     for name in ("analyze_photo", "analyze_music", "compose"):
         assert named_secrets(m.STAGE_FUNCTIONS[name]) == {"momentloop-s3"}, "no provider key where none is used"
-    for fn in (m.make_video, m.web):
+    for fn in (m.make_video, m.make_product, m.web):
         assert named_secrets(fn) == {"momentloop-s3", "momentloop-postgres"}
-    assert m.GPU_STAGE["gpu"] == "A10G"
+    for name in PRODUCT:
+        assert named_secrets(m.STAGE_FUNCTIONS[name]) == {"momentloop-s3"}, "a turntable calls no cloud provider"
+    assert m.GPU_TYPE == "A10G" and m.product_render.info().gpus == [("A10G", 1)]
     assert m.WEB_OPTIONS["max_containers"] == 10, "S3 + PostgreSQL: web replicas share jobs by their leases"
     assert m.CONTAINER_ENV["MOMENTLOOP_STORE"] == "s3" and m.CONTAINER_ENV["MOMENTLOOP_CLIP_PROVIDER"] == "replicate"
     assert "MOMENTLOOP_WORKERS" not in m.CONTAINER_ENV and "MOMENTLOOP_DATA_DIR" not in m.CONTAINER_ENV
@@ -255,8 +260,8 @@ def test_modal_run_uploads_follows_the_job_and_downloads_the_video(
             yield message
 
     out = tmp_path / "movie.mp4"
-    code = modal_app.run_remote_make(job=job, volume=volume, volume_root=str(volume.root), photos=folder, out=out,
-                                     style="comic", music=None, aspect="1:1", duration=3.0, fps=12, seed=1)
+    code = run_remote_make(job=job, volume=volume, volume_root=str(volume.root), photos=folder, out=out,
+                           style="comic", music=None, aspect="1:1", duration=3.0, fps=12, seed=1)
     assert code == 0, messages[-1]
     info = probe(out)
     assert (info.width, info.height) == (1080, 1080) and abs(info.duration - 3.0) <= 1 / 12 + 1e-6
@@ -281,13 +286,13 @@ def test_modal_run_refuses_bad_input_with_exit_code_2(modal_app: Any, tmp_path: 
     def job(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         raise AssertionError("no job may start for input that cannot be used")
 
-    assert modal_app.run_remote_make(job=job, volume=volume, volume_root="/data/artifacts", photos=tmp_path / "none",
-                                     out=tmp_path / "x.mp4", style="lego", music=None, aspect="9:16",
-                                     duration=None, fps=30, seed=0) == 2
+    assert run_remote_make(job=job, volume=volume, volume_root="/data/artifacts", photos=tmp_path / "none",
+                           out=tmp_path / "x.mp4", style="lego", music=None, aspect="9:16",
+                           duration=None, fps=30, seed=0) == 2
     assert "no such file or folder" in capsys.readouterr().err
-    assert modal_app.run_remote_make(job=job, volume=volume, volume_root="/data/artifacts", photos=tmp_path,
-                                     out=tmp_path / "x.mov", style="lego", music=None, aspect="9:16",
-                                     duration=None, fps=30, seed=0) == 2
+    assert run_remote_make(job=job, volume=volume, volume_root="/data/artifacts", photos=tmp_path,
+                           out=tmp_path / "x.mov", style="lego", music=None, aspect="9:16",
+                           duration=None, fps=30, seed=0) == 2
 
 
 @pytest.mark.slow  # ~25 s on a shared 2-core machine: it is the compile the image build saves every container

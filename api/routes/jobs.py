@@ -10,7 +10,7 @@ from fastapi.sse import EventSourceResponse
 
 from api.deps import CurrentUser, Limits, Stores, UserJob, UserProject
 from api.errors import error_responses, http_error
-from api.jobrunner import JobKind, job_params
+from api.job_params import JobKind, job_params
 from api.ratelimit import RateLimiter
 from api.schemas import JobPublic
 from api.state import AppState

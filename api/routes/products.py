@@ -33,7 +33,7 @@ GOOD_PHOTOS = 20
 def _gpu_here() -> bool:
     """The product stage's own choice for `auto` on this machine (nerfstudio and a CUDA device), asked once:
     it imports torch where there is one, and a machine does not grow a GPU while it serves."""
-    from functions.product.stage import choose_renderer
+    from functions.product.render import choose_renderer
 
     probe = ProductRequest(photos=[PhotoSource(key="capabilities", name="capabilities.jpg", index=0)])
     return choose_renderer(request=probe) == "nerf"

@@ -33,7 +33,10 @@ def artifact_keys(model: BaseModel) -> list[str]:
 
 def cached_result(*, stage: Stage, request: BaseModel, store: ArtifactStore) -> BaseModel | None:
     """The stored result of `request`, unless it is missing or an artifact it points at is gone (a user
-    who clears part of the artifact folder gets that work redone, not an error)."""
+    who clears part of the artifact folder gets that work redone, not an error). None for a stage that keeps
+    no result record."""
+    if not stage.cached:
+        return None
     key = result_key(stage=stage, request=request)
     if not store.exists(key):
         return None
@@ -53,5 +56,6 @@ def run_stage_item(
     if hit is not None:
         return hit
     result = stage.entry(request=request, store=store, report=report)
-    put_model(store, result_key(stage=stage, request=request), result)
+    if stage.cached:
+        put_model(store, result_key(stage=stage, request=request), result)
     return result

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -17,6 +17,28 @@ from shared.errors import InputError, MomentLoopError
 from shared.store import ArtifactStore
 
 log = logging.getLogger(__name__)
+
+
+class JobStoppedError(MomentLoopError):
+    """The job was asked to stop (a user's cancel, or the server shutting down) and stopped between items."""
+
+    def __init__(self) -> None:
+        super().__init__("the job was stopped")
+
+
+class StopFlag(threading.Event):
+    """Set to stop a job between items. `reason` says what happens to it: `cancel` ends it as cancelled;
+    `shutdown` puts it back in the queue, to resume (from the cache) when the server starts again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason: Literal["cancel", "shutdown"] = "cancel"
+
+    def request(self, reason: Literal["cancel", "shutdown"]) -> None:
+        # A user's cancel outranks a shutdown: a cancelled job must not come back after a restart.
+        if not self.is_set() or reason == "cancel":
+            self.reason = reason
+        self.set()
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,12 @@ class Executor(Protocol):
     ) -> list[ItemOutcome]: ...
 
 
+def failure_error(*, error: str | None, hint: str | None, bad_input: bool) -> MomentLoopError:
+    """An item's failure as an error a person can read: the user's input (InputError), or ours."""
+    cls = InputError if bad_input else MomentLoopError
+    return cls(error or "the stage failed", hint=hint or "")
+
+
 def describe_failure(exc: BaseException) -> tuple[str, str | None]:
     """A one-line reason and a hint: ours say what is wrong; anything else is named, never dumped."""
     if isinstance(exc, MomentLoopError):
@@ -80,14 +108,8 @@ class LocalExecutor:
         # every artifact it leaves is whole and reusable.
         self.stop = stop
 
-    def map(
-        self,
-        *,
-        stage: str,
-        requests: Sequence[BaseModel],
-        on_progress: ItemProgress | None = None,
-        on_done: Callable[[ItemOutcome], None] | None = None,
-    ) -> list[ItemOutcome]:
+    def map(self, *, stage: str, requests: Sequence[BaseModel], on_progress: ItemProgress | None = None,
+            on_done: Callable[[ItemOutcome], None] | None = None) -> list[ItemOutcome]:
         outcomes: list[ItemOutcome | None] = [None] * len(requests)
         lock = threading.Lock()
 
@@ -118,3 +140,15 @@ class LocalExecutor:
                 if on_done is not None:
                     on_done(outcome)
         return [o for o in outcomes if o is not None]
+
+
+class UnavailableExecutor:
+    """The executor the settings name, when it could not be made (a Modal executor without a store its workers
+    share): every stage it is asked to run fails with that reason, so a job fails saying why."""
+
+    def __init__(self, reason: MomentLoopError) -> None:
+        self.reason = reason
+
+    def map(self, *, stage: str, requests: Sequence[BaseModel], on_progress: ItemProgress | None = None,
+            on_done: Callable[[ItemOutcome], None] | None = None) -> list[ItemOutcome]:
+        raise self.reason

@@ -31,7 +31,13 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from functions.pipeline.cache import run_stage_item
-from functions.pipeline.executor import ItemOutcome, ItemProgress, describe_failure
+from functions.pipeline.executor import (
+    ItemOutcome,
+    ItemProgress,
+    JobStoppedError,
+    describe_failure,
+    failure_error,
+)
 from functions.pipeline.stages import get_stage
 from shared.errors import InputError, MomentLoopError
 from shared.store import ArtifactStore
@@ -104,8 +110,7 @@ def unwrap(reply: dict[str, Any]) -> dict[str, Any]:
     """The result of a reply, or the failure as an error a person can read (for one-off calls)."""
     parsed = StageReply.model_validate(reply)
     if parsed.result is None:
-        cls = InputError if parsed.bad_input else MomentLoopError
-        raise cls(parsed.error or "the stage failed", hint=parsed.hint or "")
+        raise failure_error(error=parsed.error, hint=parsed.hint, bad_input=parsed.bad_input)
     return parsed.result
 
 
@@ -214,7 +219,11 @@ def drained(
                 log.debug("progress channel read failed", exc_info=True)
                 updates = []
             for index, percent, message in updates:
-                if not ignore(index):
+                if ignore(index):
+                    continue
+                # A job's listener refuses once it is asked to stop; the executor's own stop flag ends the
+                # calls, and the drain goes on to the end (this thread is not the item's).
+                with contextlib.suppress(JobStoppedError):
                     on_progress(index, percent, message)
             if last_round:
                 return
@@ -272,14 +281,8 @@ class ModalExecutor:
     def _cancel_running(self) -> bool:
         return getattr(self.stop, "reason", "cancel") == "cancel"
 
-    def map(
-        self,
-        *,
-        stage: str,
-        requests: Sequence[BaseModel],
-        on_progress: ItemProgress | None = None,
-        on_done: Callable[[ItemOutcome], None] | None = None,
-    ) -> list[ItemOutcome]:
+    def map(self, *, stage: str, requests: Sequence[BaseModel], on_progress: ItemProgress | None = None,
+            on_done: Callable[[ItemOutcome], None] | None = None) -> list[ItemOutcome]:
         if not requests:
             return []
         result_model = get_stage(stage).result

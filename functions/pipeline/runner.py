@@ -13,20 +13,28 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from functions.compose import clip_windows
-from functions.pipeline.cache import cached_result, run_stage_item
-from functions.pipeline.executor import Executor, ItemOutcome
+from functions.pipeline.cache import cached_result
+from functions.pipeline.executor import Executor, ItemOutcome, JobStoppedError, StopFlag
 from functions.pipeline.ingest import expand_photo_paths, ingest_file, ingest_photos, ingest_turntable
 from functions.pipeline.stages import get_stage
+from functions.pipeline.video_models import (
+    MakeRequest,
+    MakeResult,
+    MusicInput,
+    Prepared,
+    ProductSource,
+    StageStats,
+    VideoOptions,
+)
 from shared.dependencies import missing_dependency
 from shared.errors import InputError, MomentLoopError, MusicError, NoUsablePhotosError, StageError
 from shared.jobs import JobStore
-from shared.models.base import Aspect, OutputSpec
+from shared.models.base import OutputSpec
 from shared.models.jobs import EventType, ProgressEvent
 from shared.models.media import (
     AnalyzeMusicRequest,
@@ -38,7 +46,7 @@ from shared.models.media import (
     PhotoRejection,
     PhotoSource,
 )
-from shared.models.plan import PhotoOrder, PlanRequest, ProductInput, Scene, ScenePlan
+from shared.models.plan import PlanRequest, ProductInput, Scene, ScenePlan
 from shared.models.render import (
     ClipRequest,
     ClipResult,
@@ -61,107 +69,6 @@ DEFAULT_MIN_SECONDS = 10.0
 DEFAULT_MAX_SECONDS = 60.0
 
 T = TypeVar("T")
-
-
-class JobStoppedError(MomentLoopError):
-    """The job was asked to stop (a user's cancel, or the server shutting down) and stopped between items."""
-
-    def __init__(self) -> None:
-        super().__init__("the job was stopped")
-
-
-class StopFlag(threading.Event):
-    """Set to stop a job between items. `reason` says what happens to it: `cancel` ends it as cancelled;
-    `shutdown` puts it back in the queue, to resume (from the cache) when the server starts again."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reason: Literal["cancel", "shutdown"] = "cancel"
-
-    def request(self, reason: Literal["cancel", "shutdown"]) -> None:
-        # A user's cancel outranks a shutdown: a cancelled job must not come back after a restart.
-        if not self.is_set() or reason == "cancel":
-            self.reason = reason
-        self.set()
-
-
-class VideoOptions(BaseModel):
-    """What shapes the video, apart from its photos and music."""
-
-    look: str = "ghibli"
-    aspect: Aspect = "9:16"
-    duration: float | None = Field(default=None, gt=0, le=600)
-    fps: int = Field(default=30, ge=12, le=60)
-    seed: int = 0
-    order: PhotoOrder = Field(default="capture_time", description="How the planner orders the photos.")
-
-
-class MusicInput(BaseModel):
-    """The user's song, already in the store."""
-
-    key: str
-    name: str
-
-
-class ProductSource(BaseModel):
-    """The user's product turntable, already in the store and checked, and the photo to show behind it."""
-
-    key: str
-    name: str
-    frames: int = Field(ge=2)
-    duration: float = Field(gt=0, description="Seconds of one full turn at its own frame rate.")
-    background: PhotoSource | None = None
-
-
-class MakeRequest(BaseModel):
-    """Everything `momentloop make` needs."""
-
-    photos: list[Path] = Field(min_length=1)
-    music: Path | None = None
-    product: Path | None = Field(default=None, description="A turntable made by `momentloop product`.")
-    product_background: Path | None = Field(default=None, description="The photo behind the product.")
-    look: str = "ghibli"
-    aspect: Aspect = "9:16"
-    duration: float | None = Field(default=None, gt=0, le=600)
-    fps: int = Field(default=30, ge=12, le=60)
-    seed: int = 0
-
-    def options(self) -> VideoOptions:
-        return VideoOptions(look=self.look, aspect=self.aspect, duration=self.duration, fps=self.fps,
-                            seed=self.seed)
-
-
-class StageStats(BaseModel):
-    stage: str
-    seconds: float = 0.0
-    items: int = 0
-    cache_hits: int = 0
-    failures: int = 0
-
-
-class MakeResult(BaseModel):
-    job_id: str
-    plan: ScenePlan
-    clips: list[ClipResult]
-    video: ComposeResult
-    rejected: list[PhotoRejection]
-    stats: list[StageStats]
-    spend_usd: float = 0.0
-
-    @property
-    def cache_hits(self) -> int:
-        return sum(s.cache_hits for s in self.stats)
-
-
-class Prepared(BaseModel):
-    """Everything up to the storyboard: what `render` needs, and what the web app shows for editing."""
-
-    photos: list[PhotoInfo]
-    rejected: list[PhotoRejection]
-    track: MusicTrack
-    music: MusicInfo
-    plan: ScenePlan
-
 
 EventListener = Callable[[ProgressEvent], None]
 
@@ -335,15 +242,8 @@ class Pipeline:
         return ProductSource(key=key, name=request.product.name, frames=info.frames, duration=info.duration,
                              background=background)
 
-    def run(
-        self,
-        *,
-        sources: Sequence[PhotoSource],
-        music: MusicInput | None,
-        options: VideoOptions,
-        plan: ScenePlan | None = None,
-        product: ProductSource | None = None,
-    ) -> MakeResult:
+    def run(self, *, sources: Sequence[PhotoSource], music: MusicInput | None, options: VideoOptions,
+            plan: ScenePlan | None = None, product: ProductSource | None = None) -> MakeResult:
         """The whole video. With `plan` (a storyboard the user edited), planning is skipped and that plan
         is rendered as it is, in `options.look`; everything else comes from the cache when it can."""
         prepared = self.prepare(sources=sources, music=music, options=options, plan=plan, product=product)
@@ -513,11 +413,6 @@ def make_summary(result: MakeResult) -> tuple[dict[str, object], str]:
     )
 
 
-def run_single(*, stage: str, request: BaseModel, store: ArtifactStore) -> BaseModel:
-    """Run one stage item in this process (used by `modal_app.py` functions and tests)."""
-    return run_stage_item(stage_name=stage, request=request, store=store)
-
-
 __all__ = [
     "InputError",
     "JobStoppedError",
@@ -531,5 +426,4 @@ __all__ = [
     "StopFlag",
     "VideoOptions",
     "make_summary",
-    "run_single",
 ]

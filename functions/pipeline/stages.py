@@ -22,6 +22,7 @@ from shared.models.media import (
     PhotoSource,
 )
 from shared.models.plan import PlanRequest, ScenePlan
+from shared.models.product import ProductResult
 from shared.models.render import ClipRequest, ClipResult, ComposeRequest, ComposeResult, StyledImage, StyleRequest
 
 
@@ -36,12 +37,15 @@ class Stage:
     """Maps a request to what its result depends on, when that is less than the whole request."""
     rebind: Callable[[Any, Any], BaseModel] | None = None
     """Puts the per-call parts of a request (dropped by `identity`) back into a cached result."""
+    cached: bool = True
+    """False for a stage that keeps and reuses its own artifacts (the product pieces): no result record."""
 
 
 @cache
 def stages() -> dict[str, Stage]:
     # Imported here, not at module top, so importing the pipeline stays cheap for the web app and Modal.
     from functions import analyze, clips, compose, music, plan, style
+    from functions.product import pieces as product
 
     def version(module: Any, attr: str) -> str:
         return str(getattr(module, attr, "1"))
@@ -85,6 +89,13 @@ def stages() -> dict[str, Stage]:
         Stage("clips", clips.run_clip, ClipRequest, ClipResult, version(clips, "CLIPS_VERSION")),
         Stage("compose", compose.run_compose, ComposeRequest, ComposeResult,
               version(compose, "COMPOSE_VERSION")),
+        *(Stage(name, entry, request, result, product.PIECE_VERSIONS[name], cached=False)
+          for name, entry, request, result in (
+              ("product_poses", product.poses, product.PosesRequest, product.Posed),
+              ("product_train", product.train, product.TrainRequest, product.Trained),
+              ("product_render", product.render, product.FramesRequest, product.Frames),
+              ("product_preview", product.preview, product.FramesRequest, product.Frames),
+              ("product_encode", product.encode, product.EncodeRequest, ProductResult))),
     ]
     return {s.name: s for s in table}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from api.routes.products import GOOD_PHOTOS, MIN_PHOTOS, product_capabilities
-from functions.product.stage import choose_renderer
+from functions.product.render import choose_renderer
 from shared.models.media import PhotoSource
 from shared.models.product import ProductRequest
 from tests.api.conftest import Api, LiveServer

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from api.product_job import ModalProductBackend
 from functions.product.turntable import read_turntable_rgba
 from shared.settings import get_settings
 from tests.api.conftest import Api, LiveServer, serving
 from tests.api.conftest import test_settings as server_settings
+from tests.fakes.product_gpu import fake_gpu_pieces, in_process_executor
 
 PHASE_ORDER = ["frames", "poses", "dataset", "render", "encode"]
 SMALL = {"preview": True, "frames": 8, "fps": 12, "size": 96}
@@ -276,38 +276,15 @@ def modal_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
 
 @pytest.mark.filterwarnings("ignore:The product_.* function is executing locally")
 def test_training_steps_and_loss_reach_the_sse_stream_on_the_modal_path(
-    modal_server: tuple[LiveServer, Any], fox_small: list[Path]
+    modal_server: tuple[LiveServer, Any], fox_small: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The GPU pieces faked at the edge exactly as tests/test_modal_product.py does: training reports through
-    the real progress wiring (the piece's queue reporter, the job's drain), rendering fills each chunk with
-    the CPU renderer; poses and encode are modal_app's real functions."""
-    from functions.pipeline.modal_executor import InProcessChannel
-    from functions.product.stage import phase_reporter
-
+    """The job's executor a ModalExecutor over modal_app's functions, the GPU pieces faked at their entries
+    exactly as tests/test_modal_product.py fakes them: training reports through the real progress wiring (the
+    function's queue reporter, the executor's drain), rendering fills each chunk with the CPU renderer; poses
+    and encode are modal_app's real functions."""
     server, modal_app = modal_server
-    trained: list[str] = []
-
-    def fake_train(req: dict[str, Any], capture: dict[str, Any], plan: dict[str, Any], progress: Any,
-                   index: int) -> dict[str, Any]:
-        def body(store: Any, report: Any) -> dict[str, Any]:
-            assert plan["renderer"] == "nerf"
-            train = phase_reporter(report, "train")
-            for step in (250, 500, 750):
-                train(percent=step / 10, message=f"step {step}/1000 loss {0.1 - step / 10_000:.4f}")
-                time.sleep(0.55)  # the piece's queue reporter sends at most two updates a second
-            trained.append(plan["key"])
-            return {"run": {"key": f"{plan['key']}/nerf", "method": "splatfacto", "files": [], "step": 999}}
-
-        reply: dict[str, Any] = modal_app._product_piece(body, progress, index)
-        return reply
-
-    def fake_render_starmap(args: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-        return [modal_app.product_preview.local(req, capture, plan, chunk, progress, index)
-                for req, capture, plan, run, chunk, progress, index in args]
-
-    calls = {"product_poses": modal_app.product_poses.local, "product_train": fake_train,
-             "product_render.starmap": fake_render_starmap, "product_encode": modal_app.product_encode.local}
-    server.state.runner.product_backend = lambda **_: ModalProductBackend(calls=calls, channel=InProcessChannel.open)
+    gpu = fake_gpu_pieces(monkeypatch, steps=(250, 500, 750), pause=0.55)  # a function sends 2 updates a second
+    server.state.runner.executor_factory = lambda **options: in_process_executor(modal_app, stop=options["stop"])
 
     api = Api(server, server.add_user())
     project = api.project(name="fox on modal")
@@ -317,7 +294,7 @@ def test_training_steps_and_loss_reach_the_sse_stream_on_the_modal_path(
     assert r.status_code == 202, r.text
     events = api.events(r.json()["id"])
     assert events[-1]["event"] == "done", events[-1]
-    assert len(trained) == 1
+    assert len(gpu.trained) == 1
     steps = [e["data"] for e in events if e["event"] == "progress" and e["data"]["item"] == "train"]
     messages = [s["message"] for s in steps]
     assert "train: step 250/1000 loss 0.0750" in messages and "train: step 750/1000 loss 0.0250" in messages, messages
@@ -331,6 +308,27 @@ def test_training_steps_and_loss_reach_the_sse_stream_on_the_modal_path(
     product = api.http.get(f"/api/products/{api.wait(r.json()['id'])['product_id']}").json()
     assert product["renderer"] == "nerf" and product["preview"] is False and product["frames"] == 8
     assert api.http.get(product["video_url"]).content[:4] == b"\x1a\x45\xdf\xa3"
+    api.http.close()
+
+
+def test_a_job_whose_executor_cannot_be_made_fails_saying_why(
+    modal_server: tuple[LiveServer, Any], fox_small: list[Path], small_photos: list[Path]
+) -> None:
+    """MOMENTLOOP_EXECUTOR=modal over a folder on this machine, which the Modal workers could not read: every
+    job fails at once with that reason and the way out, a turntable's as a storyboard's (which used to stay
+    queued, its failure only in the server's log)."""
+    server, _ = modal_server
+    api = Api(server, server.add_user())
+    project = api.project(name="nowhere to share")
+    upload_all(api, project["id"], small_photos, role="photo")
+    ids = upload_all(api, project["id"], fox_small)
+    for r in (api.http.post(f"/api/projects/{project['id']}/product", json={"asset_ids": ids, **SMALL}),
+              api.http.post(f"/api/projects/{project['id']}/plan")):
+        assert r.status_code == 202, r.text
+        job = api.wait(r.json()["id"], timeout=30)
+        assert job["status"] == "failed" and "store the Modal workers share" in job["error"], job
+        assert "MOMENTLOOP_STORE=s3" in job["hint"]
+        assert api.events(job["id"])[-1]["event"] == "failed"
     api.http.close()
 
 

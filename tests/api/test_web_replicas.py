@@ -23,7 +23,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.jobrunner import job_params
+from api.job_params import job_params
 from api.settings import ServerSettings
 from api.state import AppState
 from functions.pipeline.backends import open_job_store, open_project_store

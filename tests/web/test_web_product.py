@@ -99,7 +99,7 @@ def test_product_360_is_an_optional_page_of_its_own(http: httpx.Client, good_pho
 @pytest.mark.parametrize("viewport", [WIDE, NARROW], ids=["wide", "narrow"])
 def test_the_button_waits_for_enough_photos_around_the_product(http: httpx.Client, fox: list[Path], browser: Any,
                                                                server: Server, viewport: dict[str, int]) -> None:
-    from functions.product.stage import choose_renderer
+    from functions.product.render import choose_renderer
     from shared.models.media import PhotoSource
     from shared.models.product import ProductRequest
 

@@ -19,8 +19,8 @@ import pytest
 from pydantic import BaseModel
 
 from functions.pipeline import stages as stages_module
-from functions.pipeline.executor import Executor, ItemOutcome, LocalExecutor
-from functions.pipeline.modal_executor import InProcessChannel, ModalExecutor, run_remote_item
+from functions.pipeline.executor import Executor, ItemOutcome, JobStoppedError, LocalExecutor
+from functions.pipeline.modal_executor import InProcessChannel, ModalExecutor, drained, run_remote_item
 from shared.errors import InputError
 from shared.progress import Reporter, silent
 from shared.store import ArtifactStore, LocalStore
@@ -330,3 +330,22 @@ def test_a_call_cancelled_from_outside_fails_only_its_item(modal_subject: Callab
     outcomes = executor.map(stage="echo", requests=[EchoRequest(value=v) for v in range(2)])
     assert [o.ok for o in outcomes] == [False, True] and not outcomes[0].skipped
     assert "cancelled" in (outcomes[0].error or "")
+
+
+def test_the_progress_drain_outlives_a_listener_that_stops_the_job() -> None:
+    """A job's listener raises JobStoppedError once the job is asked to stop (the product stage's reporter
+    does); on the drain's thread that must not end the drain: the executor's stop flag ends the calls, and the
+    updates still arriving are read to the end."""
+    channel = InProcessChannel()
+    seen: list[int] = []
+
+    def listener(index: int, percent: float | None, message: str) -> None:
+        seen.append(index)
+        if index == 0:
+            raise JobStoppedError()
+
+    with drained(channel, on_progress=listener):
+        for index in range(3):
+            channel.put((index, 50.0, "half way"))
+            time.sleep(0.05)
+    assert seen == [0, 1, 2]

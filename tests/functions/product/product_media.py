@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from functions.pipeline.ingest import expand_photo_paths, ingest_photos
-from functions.product.stage import prepare_capture
+from functions.product.capture import prepare_capture
 from shared.media.ffmpeg import ffmpeg_exe
 from shared.models.product import ProductCapture, ProductRequest
 from shared.settings import Settings

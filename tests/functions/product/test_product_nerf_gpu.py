@@ -22,7 +22,8 @@ pytestmark = [
 
 def test_splatfacto_trains_renders_with_alpha_and_scores_heldout_frames(media_dir: Path, tmp_path: Path) -> None:
     from functions.pipeline.ingest import ingest_photos
-    from functions.product.stage import plan_render, prepare_capture, train_nerf
+    from functions.product.capture import prepare_capture
+    from functions.product.render import plan_render, train_nerf
     from shared.models.product import ProductRequest
     from shared.store import LocalStore
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from functions.product.capture import load_points
 from functions.product.dataset import build_transforms, opencv_to_opengl
 from functions.product.orbit import fit_orbit, orbit_poses, robust_centre
 from functions.product.poses import PoorCaptureError, PoseResult, estimate_poses
-from functions.product.stage import load_points
 from tests.functions.product.product_media import fox_capture, shared_fox_data_dir
 
 pytest.importorskip("pycolmap", reason="pycolmap is not installed (pip install pycolmap)")

@@ -14,8 +14,11 @@ import numpy as np
 import pytest
 
 from functions.pipeline.ingest import ingest_photos
+from functions.product import capture as capture_module
+from functions.product import render as render_module
 from functions.product import stage
 from functions.product.orbit import look_at
+from functions.product.phases import phase_percent, phase_reporter
 from functions.product.turntable import read_turntable_rgba, write_rgba_png
 from shared.errors import OptionError
 from shared.models.product import Intrinsics, ProductRequest, ProductResult
@@ -106,7 +109,7 @@ def test_progress_walks_through_the_phases_in_order(
 def test_the_dataset_is_written_for_nerfstudio(capture: tuple[LocalStore, list[Path]],
                                                preview: tuple[ProductResult, list[tuple[float | None, str]]]) -> None:
     store, paths = capture
-    captured = stage.prepare_capture(request=request_for(store, paths), store=store)
+    captured = capture_module.prepare_capture(request=request_for(store, paths), store=store)
     transforms = json.loads(store.get_bytes(f"{captured.dataset_key}/transforms.json"))
     assert len(transforms["frames"]) == 16 and transforms["camera_model"] == "OPENCV"
     for frame in transforms["frames"]:
@@ -122,7 +125,7 @@ def test_a_rerun_reuses_the_cameras_and_a_new_length_reuses_only_them(
     def no_colmap(**_: object) -> None:
         raise AssertionError("COLMAP ran again for the same photos")
 
-    monkeypatch.setattr(stage, "estimate_poses", no_colmap)
+    monkeypatch.setattr(capture_module, "estimate_poses", no_colmap)
     again = stage.run_product(request=request_for(store, paths), store=store)
     assert again == preview[0]
     shorter = stage.run_product(request=request_for(store, paths, frames=6), store=store)
@@ -161,8 +164,11 @@ class FakeNerf:
         assert method == "nerfacto" and max_steps == 50
         report(percent=50.0, message="step 25/50 loss 0.1")
         config = output_dir / "config.yml"
-        config.parent.mkdir(parents=True, exist_ok=True)
+        (output_dir / "nerfstudio_models").mkdir(parents=True, exist_ok=True)
         config.write_text("method: nerfacto\n")
+        # what nerfstudio writes beside it, which the run stored for the render takes along
+        (output_dir / "dataparser_transforms.json").write_text("{}")
+        (output_dir / "nerfstudio_models" / "step-000049.ckpt").write_bytes(b"weights")
         self.calls.append("train")
         return config
 
@@ -189,7 +195,7 @@ def test_auto_uses_the_gpu_renderer_where_there_is_one(capture: tuple[LocalStore
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     store, paths = capture
     fake = FakeNerf()
-    monkeypatch.setattr(stage, "_nerf_module", lambda: SimpleNamespace(
+    monkeypatch.setattr(render_module, "_nerf_module", lambda: SimpleNamespace(
         gpu_available=fake.gpu_available, write_seed_points=fake.write_seed_points, train=fake.train,
         render_frames=fake.render_frames))
     result = stage.run_product(request=request_for(store, paths, renderer="auto", method="nerfacto", max_steps=50,
@@ -216,8 +222,8 @@ def test_phase_percent_inverts_phase_reporter() -> None:
     def report(*, percent: float | None = None, message: str = "") -> None:
         seen.append((percent, message))
 
-    stage.phase_reporter(report, "render")(percent=50.0, message="frame 3/6")
+    phase_reporter(report, "render")(percent=50.0, message="frame 3/6")
     percent, message = seen[0]
     assert message == "render: frame 3/6" and percent is not None
-    assert stage.phase_percent(phase="render", percent=percent) == pytest.approx(50.0)
-    assert stage.phase_percent(phase="poses", percent=percent) == 100.0
+    assert phase_percent(phase="render", percent=percent) == pytest.approx(50.0)
+    assert phase_percent(phase="poses", percent=percent) == 100.0
