@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -104,3 +104,21 @@ class Database:
     def close(self) -> None:
         """Close the pool's connections (its threads and sockets would outlive the store otherwise)."""
         self.engine.dispose()
+
+
+class DatabaseStore:
+    """A store on a Database, given or opened from a path or URL (a pool of `pool_size` connections, waiting
+    up to `timeout` seconds for a lock): `close` closes its connections, as the end of a `with` block does."""
+
+    def __init__(self, database: Database | Path | str, *, pool_size: int = 8, timeout: float = 30.0) -> None:
+        self.db = database if isinstance(database, Database) else Database(database, pool_size=pool_size,
+                                                                             timeout=timeout)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Float, Text, and_, bindparam, cast, func, or_, select, update
 
-from shared.db.engine import Database
+from shared.db.engine import Database, DatabaseStore
 from shared.db.tables import Document, clock, job_events, jobs
 from shared.jobs import UNFINISHED, Fence, JobLease, JobNotFoundError, LeaseLostError
 from shared.models.jobs import EventType, JobRecord, JobStatus, ProgressEvent
@@ -70,15 +70,14 @@ def _record(row: object) -> JobRecord:
     return JobRecord.model_validate(row, from_attributes=True)
 
 
-class SQLJobStore:
+class SQLJobStore(DatabaseStore):
     """Jobs, event logs and leases in one database, shared by this process's threads (a pool) and by
     other processes. `notify` is told the job id after each status or event written; with a `fence`,
     writes for the fence's job go through only while its lease is held (see `with_hooks`)."""
 
     def __init__(self, database: Database | Path | str, *, pool_size: int = 8, timeout: float = 30.0,
                  notify: Callable[[str], None] | None = None, fence: Fence | None = None) -> None:
-        self.db = database if isinstance(database, Database) else Database(database, pool_size=pool_size,
-                                                                             timeout=timeout)
+        super().__init__(database, pool_size=pool_size, timeout=timeout)
         self.notify = notify
         self.fence = fence
 
@@ -90,15 +89,6 @@ class SQLJobStore:
         hooked.notify = notify or self.notify
         hooked.fence = fence or self.fence
         return hooked
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> SQLJobStore:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     @contextmanager
     def _write_for(self, job_id: str, *, lease_owner: str | None, status: JobStatus | None) -> Iterator[str | None]:

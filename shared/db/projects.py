@@ -12,14 +12,13 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Select, Table, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shared.db.engine import Database
+from shared.db.engine import DatabaseStore
 from shared.db.tables import (
     assets,
     exports,
@@ -97,22 +96,9 @@ def _photo_ids(project_id: str, role: str) -> Select[Any]:
                                       assets.c.role == role).order_by(assets.c.position))
 
 
-class SQLProjectStore:
+class SQLProjectStore(DatabaseStore):
     """Users, sessions, projects, assets, storyboards, job links, exports and product turntables in one
     database (it may be the job store's own), shared by this process's threads and by other processes."""
-
-    def __init__(self, database: Database | Path | str, *, pool_size: int = 8, timeout: float = 30.0) -> None:
-        self.db = database if isinstance(database, Database) else Database(database, pool_size=pool_size,
-                                                                             timeout=timeout)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> SQLProjectStore:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     def _one(self, model: type[Record], query: Select[Any]) -> Record | None:
         with self.db.read() as conn:

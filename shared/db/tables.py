@@ -10,8 +10,9 @@ tables agree."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     REAL,
@@ -44,53 +45,47 @@ def _sqlite(dialect: Dialect) -> bool:
     return dialect.name == "sqlite"
 
 
-class Timestamp(TypeDecorator[datetime]):
+class StoredOnSQLiteAs(TypeDecorator[Any]):
+    """A value PostgreSQL holds in a native type (`native`, else `impl`) and SQLite in a plainer one: `sqlite`
+    is that type, the conversion into it and the conversion back. None is SQL NULL on both."""
+
+    cache_ok = True
+    native: TypeEngine[Any] | None = None
+    sqlite: ClassVar[tuple[TypeEngine[Any], Callable[[Any], Any], Callable[[Any], Any]]]
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(self.sqlite[0] if _sqlite(dialect) else self.native or self.impl_instance)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return self.sqlite[1](value) if value is not None and _sqlite(dialect) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return self.sqlite[2](value) if value is not None and _sqlite(dialect) else value
+
+
+def _from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+class Timestamp(StoredOnSQLiteAs):
     """An aware time: `timestamptz` on PostgreSQL, ISO 8601 text on SQLite."""
 
     impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(Text() if _sqlite(dialect) else DateTime(timezone=True))
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        return value.isoformat() if value is not None and _sqlite(dialect) else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        return datetime.fromisoformat(value) if isinstance(value, str) else value
+    sqlite = Text(), datetime.isoformat, datetime.fromisoformat
 
 
-class Deadline(TypeDecorator[datetime]):
+class Deadline(StoredOnSQLiteAs):
     """A moment by the database's clock (a lease's end): `timestamptz` on PostgreSQL, epoch seconds on SQLite."""
 
     impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(REAL() if _sqlite(dialect) else DateTime(timezone=True))
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        return value.timestamp() if value is not None and _sqlite(dialect) else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        return datetime.fromtimestamp(value, UTC) if isinstance(value, float | int) else value
+    sqlite = REAL(), datetime.timestamp, _from_epoch
 
 
-class Document(TypeDecorator[Any]):
-    """A JSON document: `jsonb` on PostgreSQL (written with the engine's `dumps`), text on SQLite. SQL NULL
-    stands for None."""
+class Document(StoredOnSQLiteAs):
+    """A JSON document: `jsonb` on PostgreSQL (written with the engine's `dumps`), text on SQLite."""
 
-    impl = Text
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(Text() if _sqlite(dialect) else JSONB(none_as_null=True))
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return dumps(value) if value is not None and _sqlite(dialect) else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return json.loads(value) if isinstance(value, str) and _sqlite(dialect) else value
+    impl, native = Text(), JSONB(none_as_null=True)
+    sqlite = Text(), dumps, json.loads
 
 
 class clock(FunctionElement[datetime]):
