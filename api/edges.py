@@ -48,16 +48,30 @@ def _mib(n: int) -> str:
     return f"{n / (1024 * 1024):g} MiB"
 
 
-class RequestGate:
-    def __init__(self, app: ASGIApp, *, settings: ServerSettings, projects: ProjectStore) -> None:
+class HTTPMiddleware:
+    """A pure ASGI middleware that acts on HTTP requests (`http`) and lets everything else (lifespan,
+    websockets) through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.settings = settings
-        self.projects = projects
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestGate(HTTPMiddleware):
+    def __init__(self, app: ASGIApp, *, settings: ServerSettings, projects: ProjectStore) -> None:
+        super().__init__(app)
+        self.settings = settings
+        self.projects = projects
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         declared = _declared_length(headers)
         has_body = (declared or 0) > 0 or "chunked" in headers.get("transfer-encoding", "").lower()
@@ -118,15 +132,12 @@ def _capped(receive: Receive, *, cap: int, upload: bool) -> Callable[[], Awaitab
     return capped
 
 
-class SecurityHeaders:
+class SecurityHeaders(HTTPMiddleware):
     def __init__(self, app: ASGIApp, *, docs_paths: frozenset[str]) -> None:
-        self.app = app
+        super().__init__(app)
         self.docs_paths = docs_paths
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         csp = DOCS_CSP if scope["path"] in self.docs_paths else CSP
 
         async def send_with_headers(message: Message) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from functions.clips.camera import Rect, View, widest_needed
+from functions.clips.camera import CameraPath, Rect, View, plan_path, widest_needed
 from shared.models.base import Box
 from shared.models.plan import CameraMove, Framing
 
@@ -44,6 +44,11 @@ class CanvasLayout:
     focus: Rect
     keep: Rect | None
     """Held whole on every frame: the faces' heads (and, for blurred_fill, the focus box)."""
+
+    def camera_path(self, *, move: CameraMove, aspect: float, duration: float, seed: int = 0) -> CameraPath:
+        """`move` over this canvas, holding its focus and keep boxes as camera.plan_path says."""
+        return plan_path(move=move, canvas_w=self.width, canvas_h=self.height, focus=self.focus, keep=self.keep,
+                         photo=self.photo, aspect=aspect, duration=duration, seed=seed)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from functions.clips.camera import CameraPath, Rect, View, plan_path
+from functions.clips.camera import CameraPath, Rect, View
 from functions.clips.framing import CanvasLayout, fill_share, layout_canvas, render_canvas
 from functions.clips.yuv import Planes, bgr_to_planes
 from shared.models.render import ClipRequest
@@ -59,17 +59,7 @@ def plan_shot(*, photo_w: int, photo_h: int, request: ClipRequest) -> Shot:
     duration = request.frames / out.fps
     layout = layout_canvas(framing=scene.framing, photo_w=photo_w, photo_h=photo_h, focus=scene.focus,
                            faces=scene.faces, move=scene.move, aspect=aspect, duration=duration)
-    path = plan_path(
-        move=scene.move,
-        canvas_w=layout.width,
-        canvas_h=layout.height,
-        focus=layout.focus,
-        keep=layout.keep,
-        photo=layout.photo,
-        aspect=aspect,
-        duration=duration,
-        seed=request.seed,
-    )
+    path = layout.camera_path(move=scene.move, aspect=aspect, duration=duration, seed=request.seed)
     views = path.views(frames=request.frames)
     scale = raster_scale(views=views, out_w=out.width)
     if layout.width > photo_w or layout.height > photo_h:
