@@ -1,6 +1,6 @@
 // Small shared pieces of interface: error lines, toasts, progress bars, segmented choices, dialogs.
 
-import { h, icon, nextId } from './dom.js';
+import { busy, h, icon, nextId } from './dom.js';
 
 /** Server messages are written as clauses ("cannot decode…"); on screen they start a sentence. */
 export function sentence(text) {
@@ -228,4 +228,40 @@ export function stepSection({ id, number, title, subtitle }) {
   section.body = body;
   section.status = status;
   return section;
+}
+
+/** Refuses a form's input: `detail` in the form's error slot, and the cursor where it is put right. */
+export function refuse(slot, control, detail) {
+  slot.append(errorLine({ detail }, { compact: true }));
+  control.focus();
+}
+
+/** The trimmed value of a form's required `control`; null, once refused with `detail`, when it is empty. */
+export function required(slot, control, detail) {
+  const value = control.value.trim();
+  if (!value) refuse(slot, control, detail);
+  return value || null;
+}
+
+/** A submitted `form` runs `handler` in the page (no navigation), its error `slot` emptied first. */
+export function onSubmit(form, slot, handler) {
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    slot.replaceChildren();
+    handler();
+  });
+}
+
+/**
+ * `button` starts a job: `request()` asks for it (the button busy meanwhile), `started(job)` follows it, and
+ * a refusal goes to `failed(err)` (a toast unless said otherwise).
+ */
+export function startsJob(button, { request, started, failed = showError, label = 'Starting…' }) {
+  button.addEventListener('click', async () => {
+    try {
+      started(await busy(button, request, label));
+    } catch (err) {
+      failed(err);
+    }
+  });
 }

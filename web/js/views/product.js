@@ -6,9 +6,9 @@
 
 import { del, get, post, put, uploadFile } from '../api.js';
 import { announce, busy, formatBytes, h, icon, nextId } from '../dom.js';
-import { ProjectState } from '../state.js';
+import { openProjectPage } from './projectpage.js';
 import { JobStream } from '../stream.js';
-import { errorLine, progressBar, segmented, sentence, showError, stepSection, toast } from '../ui.js';
+import { errorLine, progressBar, segmented, sentence, showError, startsJob, stepSection, toast } from '../ui.js';
 
 const PHASES = {
   product: 'Starting',
@@ -40,20 +40,21 @@ export function productStepLink(state) {
 
 /** The page: the project's name to go back to, then the panel. */
 export function renderProductPage(root, { projectId }) {
-  const state = new ProjectState(projectId);
-  const page = h('div', { class: 'page page-product' });
-  root.append(page);
-  page.append(h('div', { class: 'project-loading', 'aria-busy': 'true' },
-    h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { text: 'Opening…' })));
-  let alive = true;
-  (async () => {
-    try {
+  return openProjectPage(root, {
+    projectId,
+    kind: 'product',
+    opening: 'Opening…',
+    what: 'page',
+    load: async (state) => {
       const [project, assets, can] = await Promise.all([
         get(state.base), get(`${state.base}/assets`), get('/api/products/capabilities'),
       ]);
-      if (!alive) return;
       state.project = project;
       state.setAssets(assets);
+      return can;
+    },
+    show: (page, state, can) => {
+      const { project } = state;
       const back = `#/p/${encodeURIComponent(projectId)}`;
       const section = stepSection({ id: 'step-product', number: '', title: 'Photos and turntable' });
       section.querySelector('.step-number').remove(); // a page of its own, not a numbered step
@@ -66,18 +67,8 @@ export function renderProductPage(root, { projectId }) {
         section);
       renderProduct(section, state, can);
       document.title = `Product 360° · ${project.name} · MomentLoop`;
-    } catch (err) {
-      if (!alive) return;
-      page.replaceChildren(h('div', { class: 'card card-pad page-narrow' },
-        h('h1', { class: 'page-title', text: 'This page could not be opened' }),
-        errorLine(err),
-        h('a', { class: 'btn btn-secondary', href: '#/' }, icon('back'), h('span', { text: 'All projects' }))));
-    }
-  })();
-  return () => {
-    alive = false;
-    state.close();
-  };
+    },
+  }).close;
 }
 
 /** What the server can make, in words. */
@@ -358,16 +349,13 @@ export function renderProduct(section, state, can) {
     showCount();
   };
 
-  startBtn.addEventListener('click', async () => {
-    try {
-      const job = await busy(startBtn, () => post(`${state.base}/product`, {
-        asset_ids: [...captures, ...state.photos].filter((p) => picks.has(p.id)).map((p) => p.id),
-        preview: quality === 'preview', frames: Number(turn.value), fps: FPS, size: Number(size.value),
-      }));
-      follow(job);
-    } catch (err) {
-      showError(err);
-    }
+  startsJob(startBtn, {
+    request: () => post(`${state.base}/product`, {
+      asset_ids: [...captures, ...state.photos].filter((p) => picks.has(p.id)).map((p) => p.id),
+      preview: quality === 'preview', frames: Number(turn.value), fps: FPS, size: Number(size.value),
+    }),
+    started: follow,
+    label: null,
   });
 
   const showProduct = async (product) => {

@@ -2,46 +2,38 @@
 
 import { del, get, patch } from '../api.js';
 import { busy, h, icon } from '../dom.js';
-import { ProjectState } from '../state.js';
-import { confirmDialog, errorLine, segmented, showError, stepSection, toast } from '../ui.js';
+import { confirmDialog, segmented, showError, stepSection, toast } from '../ui.js';
 import { renderLooks } from './looks.js';
 import { renderMedia } from './media.js';
 import { productStepLink } from './product.js';
+import { openProjectPage } from './projectpage.js';
 import { ASPECTS, parseDuration } from './projects.js';
 import { renderRender } from './render.js';
 import { renderStoryboard } from './storyboard.js';
 
 export function renderProject(root, { projectId }) {
-  const state = new ProjectState(projectId);
-  const page = h('div', { class: 'page page-project' });
-  root.append(page);
-  page.append(h('div', { class: 'project-loading', 'aria-busy': 'true' },
-    h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { text: 'Opening project…' })));
-
-  let alive = true;
-  (async () => {
-    try {
+  const { state, close } = openProjectPage(root, {
+    projectId,
+    kind: 'project',
+    opening: 'Opening project…',
+    what: 'project',
+    load: async (opened, alive) => {
       const [project, assets, looks] = await Promise.all([
-        get(state.base), get(`${state.base}/assets`), get('/api/styles'),
+        get(opened.base), get(`${opened.base}/assets`), get('/api/styles'),
       ]);
-      if (!alive) return;
-      state.looks = looks;
-      state.project = project;
-      state.setAssets(assets);
-      await state.refreshPlan();
-      if (!alive) return;
+      if (!alive()) return;
+      opened.looks = looks;
+      opened.project = project;
+      opened.setAssets(assets);
+      await opened.refreshPlan();
+    },
+    show: (page, opened) => {
       page.replaceChildren();
-      build(page, state);
-      state.markReady();
-      document.title = `${project.name} · MomentLoop`;
-    } catch (err) {
-      if (!alive) return;
-      page.replaceChildren(h('div', { class: 'card card-pad page-narrow' },
-        h('h1', { class: 'page-title', text: 'This project could not be opened' }),
-        errorLine(err),
-        h('a', { class: 'btn btn-secondary', href: '#/' }, icon('back'), h('span', { text: 'All projects' }))));
-    }
-  })();
+      build(page, opened);
+      opened.markReady();
+      document.title = `${opened.project.name} · MomentLoop`;
+    },
+  });
 
   // Back from another tab or window: the project may have changed there.
   const onVisible = () => {
@@ -50,9 +42,8 @@ export function renderProject(root, { projectId }) {
   document.addEventListener('visibilitychange', onVisible);
 
   return () => {
-    alive = false;
     document.removeEventListener('visibilitychange', onVisible);
-    state.close();
+    close();
   };
 }
 

@@ -2,7 +2,7 @@
 
 import { del, get, post } from '../api.js';
 import { busy, h, icon, formatWhen } from '../dom.js';
-import { confirmDialog, emptyState, errorLine, field, segmented, showError, toast } from '../ui.js';
+import { confirmDialog, emptyState, errorLine, field, onSubmit, refuse, required, segmented, showError, toast } from '../ui.js';
 import { lookTitle } from './looks.js';
 
 export const ASPECTS = [
@@ -69,19 +69,12 @@ function newProjectForm() {
     field({ label: 'Length in seconds', control: duration, help: 'Leave empty for about 3 seconds per photo.' }),
     errorSlot,
     submit);
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    errorSlot.replaceChildren();
-    const title = name.value.trim();
-    if (!title) {
-      errorSlot.append(errorLine({ detail: 'Give the project a name.' }, { compact: true }));
-      name.focus();
-      return;
-    }
+  onSubmit(form, errorSlot, async () => {
+    const title = required(errorSlot, name, 'Give the project a name.');
+    if (!title) return;
     const d = parseDuration(duration.value);
     if (d.error) {
-      errorSlot.append(errorLine({ detail: d.error }, { compact: true }));
-      duration.focus();
+      refuse(errorSlot, duration, d.error);
       return;
     }
     try {

@@ -6,7 +6,7 @@ import { post } from '../api.js';
 import { announce, busy, formatBytes, formatSeconds, formatWhen, h, icon } from '../dom.js';
 import { JobProgress, STAGE_TITLES } from '../progress.js';
 import { JobStream } from '../stream.js';
-import { errorLine, progressBar, sentence, showError, toast } from '../ui.js';
+import { errorLine, progressBar, sentence, showError, startsJob, toast } from '../ui.js';
 
 const ACTIVE = new Set(['queued', 'running']);
 
@@ -55,13 +55,10 @@ export function renderRender(section, state) {
     } else if (latest && latest.current) hint.textContent = 'The video below shows the storyboard as it is.';
   }
 
-  renderBtn.addEventListener('click', async () => {
-    try {
-      const job = await busy(renderBtn, () => post(`${state.base}/render`), 'Starting…');
-      follow(job);
-    } catch (err) {
-      progressHost.replaceChildren(errorLine(err));
-    }
+  startsJob(renderBtn, {
+    request: () => post(`${state.base}/render`),
+    started: (job) => follow(job),
+    failed: (err) => progressHost.replaceChildren(errorLine(err)),
   });
 
   cancelBtn.addEventListener('click', async () => {

@@ -2,7 +2,7 @@
 
 import { post } from '../api.js';
 import { busy, h, icon } from '../dom.js';
-import { errorLine } from '../ui.js';
+import { errorLine, onSubmit, required } from '../ui.js';
 
 export function renderSignIn(root, { message, onSignedIn }) {
   const input = h('input', {
@@ -22,15 +22,9 @@ export function renderSignIn(root, { message, onSignedIn }) {
     errorSlot,
     submit);
 
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    errorSlot.replaceChildren();
-    const token = input.value.trim();
-    if (!token) {
-      errorSlot.append(errorLine({ detail: 'Paste your access token first.' }, { compact: true }));
-      input.focus();
-      return;
-    }
+  onSubmit(form, errorSlot, async () => {
+    const token = required(errorSlot, input, 'Paste your access token first.');
+    if (!token) return;
     try {
       await busy(submit, () => post('/api/session', { token }, { quietUnauthorized: true }), 'Signing in…');
       input.value = '';

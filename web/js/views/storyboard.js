@@ -7,7 +7,7 @@ import { patch, post, put } from '../api.js';
 import { announce, busy, formatSeconds, h, icon } from '../dom.js';
 import { JobProgress } from '../progress.js';
 import { JobStream } from '../stream.js';
-import { emptyState, errorLine, field, progressBar, segmented, sentence, showError, toast } from '../ui.js';
+import { emptyState, errorLine, field, progressBar, segmented, sentence, showError, startsJob, toast } from '../ui.js';
 import { drawTimeline } from './timeline.js';
 
 export const MOVES = {
@@ -37,13 +37,10 @@ export function renderStoryboard(section, state) {
   let resize = null;
 
   // ------------------------------------------------------------------ making the plan
-  makeBtn.addEventListener('click', async () => {
-    try {
-      const job = await busy(makeBtn, () => post(`${state.base}/plan`), 'Starting…');
-      follow(job);
-    } catch (err) {
-      jobHost.replaceChildren(errorLine(err));
-    }
+  startsJob(makeBtn, {
+    request: () => post(`${state.base}/plan`),
+    started: (job) => follow(job),
+    failed: (err) => jobHost.replaceChildren(errorLine(err)),
   });
 
   function follow(job) {
@@ -348,14 +345,12 @@ export function renderStoryboard(section, state) {
     // Only a storyboard that fits the project can be re-rendered scene by scene.
     const rerender = h('button', { type: 'button', class: 'btn btn-quiet btn-small', hidden: !state.exports.length || state.planStale },
       icon('refresh'), h('span', { text: 'Re-render this scene' }));
-    rerender.addEventListener('click', async () => {
-      try {
-        const job = await busy(rerender, () => post(`${state.base}/scenes/${i}/render`), 'Starting…');
+    startsJob(rerender, {
+      request: () => post(`${state.base}/scenes/${i}/render`),
+      started: (job) => {
         state.emit('job-started', job);
         document.getElementById('step-render')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
-      } catch (err) {
-        showError(err);
-      }
+      },
     });
 
     const form = h('form', { class: 'scene-editor card-inset', id: 'scene-editor', 'aria-labelledby': 'scene-editor-title', novalidate: true },
