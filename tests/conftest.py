@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from servers import postgres_server, s3_server
 
+from shared.db.projects import SQLProjectStore
+from shared.projects import ProjectStore
 from shared.store import LocalStore
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -49,3 +51,17 @@ def s3_endpoint() -> Iterator[str]:
 def postgres_url() -> Iterator[str]:
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def projects(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProjectStore]:
+    """The project store on each database: a fresh SQLite file, and the session's PostgreSQL server (shared:
+    name users and projects uniquely)."""
+    if request.param == "sqlite":
+        yield SQLProjectStore(tmp_path / "momentloop.db")
+        return
+    store = SQLProjectStore(request.getfixturevalue("postgres_url"), pool_size=8)
+    try:
+        yield store
+    finally:
+        store.close()

@@ -6,25 +6,12 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from shared.db.projects import SQLProjectStore
 from shared.projects import NotFoundError, ProductRecord, ProjectStore
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def projects(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProjectStore]:
-    if request.param == "sqlite":
-        yield SQLProjectStore(tmp_path / "momentloop.db")
-        return
-    store = SQLProjectStore(request.getfixturevalue("postgres_url"), pool_size=4)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _add(projects: ProjectStore, project_id: str, n: int) -> ProductRecord:

@@ -6,7 +6,6 @@ its version 1. On a real SQLite file and a real PostgreSQL server alike."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,18 +18,6 @@ from shared.models.media import MusicTrack
 from shared.models.plan import ScenePlan
 from shared.projects import ConflictError, NotFoundError, PlanBasis, PlanRecord, ProjectStore, Waveform
 from tests.shared.release_db import ROWS, write_postgres, write_sqlite
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def projects(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProjectStore]:
-    if request.param == "sqlite":
-        yield SQLProjectStore(tmp_path / "momentloop.db")
-        return
-    store = SQLProjectStore(request.getfixturevalue("postgres_url"), pool_size=4)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _project(projects: ProjectStore) -> str:

@@ -6,29 +6,14 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from shared.db.projects import SQLProjectStore
 from shared.models.base import OutputSpec
 from shared.models.media import MusicTrack
 from shared.models.plan import ScenePlan
 from shared.projects import ConflictError, NotFoundError, PlanRecord, ProjectStore, Waveform
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def projects(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProjectStore]:
-    if request.param == "sqlite":
-        yield SQLProjectStore(tmp_path / "momentloop.db")
-        return
-    store = SQLProjectStore(request.getfixturevalue("postgres_url"), pool_size=8)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _name(prefix: str) -> str:
