@@ -13,8 +13,7 @@ from shared.media.ffmpeg import ffmpeg_exe
 from shared.media.probe import mp4_top_level_boxes
 
 
-def decode_gray_frames(path: Path, *, size: tuple[int, int] = (64, 64)) -> np.ndarray:
-    """Every video frame as 8-bit luma, downscaled to `size` (w, h): array of shape (n, h, w)."""
+def _decode_frames(path: Path, *, size: tuple[int, int], pixels: str, empty: tuple[int, ...]) -> np.ndarray:
     import av
 
     frames = []
@@ -22,21 +21,18 @@ def decode_gray_frames(path: Path, *, size: tuple[int, int] = (64, 64)) -> np.nd
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for frame in container.decode(stream):
-            frames.append(frame.reformat(width=size[0], height=size[1], format="gray").to_ndarray())
-    return np.stack(frames) if frames else np.zeros((0, size[1], size[0]), np.uint8)
+            frames.append(frame.reformat(width=size[0], height=size[1], format=pixels).to_ndarray())
+    return np.stack(frames) if frames else np.zeros(empty, np.uint8)
+
+
+def decode_gray_frames(path: Path, *, size: tuple[int, int] = (64, 64)) -> np.ndarray:
+    """Every video frame as 8-bit luma, downscaled to `size` (w, h): array of shape (n, h, w)."""
+    return _decode_frames(path, size=size, pixels="gray", empty=(0, size[1], size[0]))
 
 
 def decode_rgb_frames(path: Path, *, size: tuple[int, int] = (64, 64)) -> np.ndarray:
     """Every video frame as 8-bit RGB, downscaled to `size` (w, h): array of shape (n, h, w, 3)."""
-    import av
-
-    frames = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            frames.append(frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray())
-    return np.stack(frames) if frames else np.zeros((0, size[1], size[0], 3), np.uint8)
+    return _decode_frames(path, size=size, pixels="rgb24", empty=(0, size[1], size[0], 3))
 
 
 def count_frames(path: Path) -> int:

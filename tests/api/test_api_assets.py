@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import socket
 import time
 import uuid
 from pathlib import Path
@@ -18,6 +17,7 @@ from functions.music.user_track import convert_user_track
 from shared.errors import MusicError, PhotoError
 from shared.media.photos import decode_photo
 from tests.api.conftest import Api, LiveServer
+from tests.api.rawhttp import answer, connect
 
 
 def _jpeg(data: bytes) -> Image.Image:
@@ -190,36 +190,21 @@ def _part_head(boundary: str, name: str) -> bytes:
             f"Content-Type: image/jpeg\r\n\r\n").encode()
 
 
-def _connect(live: LiveServer) -> socket.socket:
-    host, port = live.url.removeprefix("http://").split(":")
-    return socket.create_connection((host, int(port)), timeout=30)
-
-
-def _status(sock: socket.socket) -> int:
-    data = b""
-    while b"\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return int(data.split(b" ", 2)[1])
-
-
 def test_oversize_upload_is_cut_off_at_the_limit(api: Api, live: LiveServer) -> None:
     pid = api.project()["id"]
     path = f"/api/projects/{pid}/assets"
     limit = live.settings.max_upload_bytes
 
     # Declared too big: refused before a byte of the body is read.
-    with _connect(live) as sock:
+    with connect(live.url, timeout=30) as sock:
         sock.sendall(_request_head(live=live, token=api.token, path=path, boundary="b0", length=100 * limit))
-        assert _status(sock) == 413
+        assert answer(sock)[0] == 413
 
     # Streamed (chunked, no length): the answer comes once the limit is passed, while the client still
     # has most of its 40x-the-limit body to send; the server never waited for (or stored) the rest.
     chunk = b"\xff" * (256 * 1024)
     sent = 0
-    with _connect(live) as sock:
+    with connect(live.url, timeout=30) as sock:
         sock.sendall(_request_head(live=live, token=api.token, path=path, boundary="b1", length=None))
         sock.sendall(b"%x\r\n%s\r\n" % (len(_part_head("b1", "huge.jpg")), _part_head("b1", "huge.jpg")))
         sock.settimeout(0.05)
@@ -231,10 +216,10 @@ def test_oversize_upload_is_cut_off_at_the_limit(api: Api, live: LiveServer) -> 
             except (BrokenPipeError, ConnectionResetError):
                 break
             with contextlib.suppress(TimeoutError):
-                status = _status(sock)
+                status = answer(sock)[0]
         sock.settimeout(10)
         if status is None:
-            status = _status(sock)
+            status = answer(sock)[0]
     assert status == 413
     assert sent < 3 * limit, f"the client got to send {sent / limit:.1f}x the limit before the answer"
     assert api.http.get(f"/api/projects/{pid}/assets").json() == []
@@ -247,7 +232,7 @@ def test_an_upload_the_client_abandons_leaves_nothing(api: Api, live: LiveServer
     photo = good_photos[0].read_bytes()
     boundary = uuid.uuid4().hex
     body = _part_head(boundary, "half.png") + photo + f"\r\n--{boundary}--\r\n".encode()
-    with _connect(live) as sock:
+    with connect(live.url, timeout=30) as sock:
         sock.sendall(_request_head(live=live, token=api.token, path=f"/api/projects/{pid}/assets",
                                    boundary=boundary, length=len(body)))
         sock.sendall(body[: len(body) // 2])

@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -30,17 +29,13 @@ from api.settings import ServerSettings
 from shared.settings import ScaleSettings
 from tests.api.conftest import Api, LiveServer, free_port
 from tests.api.conftest import test_settings as settings_for_tests
+from tests.api.rawhttp import answer, connect
 
 MIB = 1024 * 1024
 BIG = 40 * MIB
 
 
 # ---------------------------------------------------------------- raw HTTP on a socket
-
-
-def _connect(url: str) -> socket.socket:
-    host, port = url.removeprefix("http://").split(":")
-    return socket.create_connection((host, int(port)), timeout=10)
 
 
 def _head(url: str, path: str, *, length: int | None, token: str | None = None,
@@ -52,34 +47,15 @@ def _head(url: str, path: str, *, length: int | None, token: str | None = None,
             f"{framing}\r\n\r\n").encode()
 
 
-def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body of one response (with a Content-Length)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
-    while len(body) < int(headers.get("content-length", 0)):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return int(lines[0].split(" ", 2)[1]), headers, body
-
-
 # ---------------------------------------------------------------- sign-in first, bodies capped
 
 
 def test_a_body_is_not_read_before_sign_in(live: LiveServer) -> None:
     # Only the request's head is sent: the answer must come without the server waiting for 40 MB.
     for token in (None, "not-a-token"):
-        with _connect(live.url) as sock:
+        with connect(live.url) as sock:
             sock.sendall(_head(live.url, "/api/projects", length=BIG, token=token))
-            status, headers, body = _answer(sock)
+            status, headers, body = answer(sock)
         assert status == 401
         assert headers["www-authenticate"] == "Bearer" and headers["connection"] == "close"
         assert json.loads(body)["detail"].startswith("sign in first")
@@ -88,16 +64,16 @@ def test_a_body_is_not_read_before_sign_in(live: LiveServer) -> None:
 def test_json_bodies_past_the_cap_are_refused_unread(api: Api, live: LiveServer) -> None:
     cap = live.settings.max_json_bytes
     # Declared too big: refused from the head alone.
-    with _connect(live.url) as sock:
+    with connect(live.url) as sock:
         sock.sendall(_head(live.url, "/api/projects", length=2 * cap, token=api.token))
-        status, headers, body = _answer(sock)
+        status, headers, body = answer(sock)
     assert status == 413 and headers["connection"] == "close"
     assert json.loads(body)["detail"] == "the request body is over the 1 MiB limit (2 MiB sent)"
 
     # Streamed without a length: cut off once past the cap, while the client has most of 40 MB to send.
     chunk = b" " * (64 * 1024)
     sent, status = 0, None
-    with _connect(live.url) as sock:
+    with connect(live.url) as sock:
         sock.sendall(_head(live.url, "/api/projects", length=None, token=api.token) + b'1\r\n{\r\n')
         sock.settimeout(0.05)
         while sent < BIG and status is None:
@@ -107,10 +83,10 @@ def test_json_bodies_past_the_cap_are_refused_unread(api: Api, live: LiveServer)
             except (BrokenPipeError, ConnectionResetError):
                 break
             with suppress(TimeoutError):
-                status, _, body = _answer(sock)
+                status, _, body = answer(sock)
         sock.settimeout(10)
         if status is None:
-            status, _, body = _answer(sock)
+            status, _, body = answer(sock)
     assert status == 413, body
     assert json.loads(body)["detail"] == "the request body is over the 1 MiB limit"
     assert sent < 4 * cap, f"the client got to send {sent / MIB:.1f} MiB before the answer"
@@ -118,9 +94,9 @@ def test_json_bodies_past_the_cap_are_refused_unread(api: Api, live: LiveServer)
     # Under the cap a body is read and judged as before; signing in (no user needed) is capped too.
     r = api.http.post("/api/projects", json={"name": "x" * (cap // 2)})
     assert r.status_code == 422 and "name" in r.json()["detail"]
-    with _connect(live.url) as sock:
+    with connect(live.url) as sock:
         sock.sendall(_head(live.url, "/api/session", length=2 * cap))
-        assert _answer(sock)[0] == 413
+        assert answer(sock)[0] == 413
     assert api.http.get("/api/projects").status_code == 200
 
 
@@ -205,7 +181,7 @@ def test_a_client_gone_mid_upload_is_one_info_line(api: Api, live: LiveServer, g
             f"Content-Type: image/png\r\n\r\n").encode()
     body = part + good_photos[0].read_bytes() + f"\r\n--{boundary}--\r\n".encode()
     with _logged() as records:
-        with _connect(live.url) as sock:
+        with connect(live.url) as sock:
             sock.sendall(_head(live.url, path, length=len(body), token=api.token,
                                content_type=f"multipart/form-data; boundary={boundary}"))
             sock.sendall(body[: len(body) // 2])

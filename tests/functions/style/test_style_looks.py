@@ -232,10 +232,13 @@ def test_cartoon_colours_are_a_handful(look: str, styled: dict) -> None:
 # ---------------------------------------------------------------- lego
 
 
-def test_lego_is_a_grid_of_40_to_60_studs_across(large: dict[str, np.ndarray]) -> None:
-    out = large["lego"]
+@pytest.mark.parametrize(("look", "least", "most"), [("lego", 40, 60), ("minecraft", 48, 80)])
+def test_block_looks_are_a_grid_of_so_many_cells_across(look: str, least: int, most: int,
+                                                       large: dict[str, np.ndarray]) -> None:
+    """LEGO: 40 to 60 studs across; Minecraft: 48 to 80 blocks."""
+    out = large[look]
     pitch, strength = grid_pitch(out)
-    assert 40 <= out.shape[1] / pitch <= 60, pitch
+    assert least <= out.shape[1] / pitch <= most, pitch
     assert strength > 0.8
 
 
@@ -282,13 +285,6 @@ def test_lego_cells_carry_a_round_stud_and_a_dark_seam(large: dict[str, np.ndarr
 
 
 # ---------------------------------------------------------------- minecraft
-
-
-def test_minecraft_is_a_grid_of_48_to_80_blocks_across(large: dict[str, np.ndarray]) -> None:
-    out = large["minecraft"]
-    pitch, strength = grid_pitch(out)
-    assert 48 <= out.shape[1] / pitch <= 80, pitch
-    assert strength > 0.8
 
 
 def test_minecraft_blocks_are_a_few_noisy_pixel_art_textures(large: dict[str, np.ndarray], media_dir: Path) -> None:
