@@ -16,12 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from browser import PICKS, Server, Tab, expect, no_horizontal_overflow, open_tab, sign_in
+from browser import NARROW, PICKS, Server, Tab, expect, no_horizontal_overflow, open_tab, sign_in
 
 from tests.web.pagecheck import contrast_failures, screen
 
 WIDE = {"width": 1280, "height": 900}
-NARROW = {"width": 380, "height": 800}
 UNDO_SECONDS = 8  # the Undo toast of a removed photo stays this long (web/js/views/photogrid.js)
 
 def sticky_chrome(tab: Tab) -> float:
@@ -122,11 +121,6 @@ def rendered(client: Client, picks: list[Path]) -> str:
 @pytest.fixture()
 def wide_tab(browser: Any, server: Server) -> Iterator[Tab]:
     yield from open_tab(browser, server, WIDE)
-
-
-@pytest.fixture()
-def narrow_tab(browser: Any, server: Server) -> Iterator[Tab]:
-    yield from open_tab(browser, server, NARROW)
 
 
 def open_project(tab: Tab, pid: str) -> None:
@@ -234,31 +228,31 @@ def test_look_descriptions_are_shown_whole(client: Client, picks: list[Path], br
 
 # ---------------------------------------------------------------------------------------------- phone layout
 
-def test_phone_layout_keeps_things_where_they_are_used(client: Client, rendered: str, narrow_tab: Tab) -> None:
-    page = narrow_tab.page
+def test_phone_layout_keeps_things_where_they_are_used(client: Client, rendered: str, narrow: Tab) -> None:
+    page = narrow.page
     height = NARROW["height"]
-    sign_in(narrow_tab)
-    open_project(narrow_tab, rendered)
+    sign_in(narrow)
+    open_project(narrow, rendered)
     expect(page.locator("#result-video")).to_be_visible(timeout=30_000)
-    no_horizontal_overflow(narrow_tab)
+    no_horizontal_overflow(narrow)
 
     # The bars that stay on screen take at most a tenth of it.
     page.locator("#step-look").evaluate("e => e.scrollIntoView({block: 'start'})")
-    settle(narrow_tab)
-    chrome = sticky_chrome(narrow_tab)
+    settle(narrow)
+    chrome = sticky_chrome(narrow)
     assert chrome <= 0.1 * height, f"the bars that stay on screen take {chrome:.0f} of {height} px"
 
     # The scene editor opens right under the scene being edited, both on screen.
     page.get_by_role("button", name="Edit scene 3").click()
     expect(page.get_by_role("heading", name="Scene 3", level=3)).to_be_focused()
-    settle(narrow_tab)
-    card = box(narrow_tab, '.scene-card[data-index="2"]')
-    editor = box(narrow_tab, "#scene-editor")
+    settle(narrow)
+    card = box(narrow, '.scene-card[data-index="2"]')
+    editor = box(narrow, "#scene-editor")
     gap = editor["y"] - (card["y"] + card["height"])
     assert 0 <= gap <= 24, f"the editor is {gap:.0f} px below scene 3's card"
-    assert card["y"] >= sticky_chrome(narrow_tab) - 1, "scene 3's card is hidden under the bars"
+    assert card["y"] >= sticky_chrome(narrow) - 1, "scene 3's card is hidden under the bars"
     assert editor["y"] < height / 2, f"the editor starts {editor['y']:.0f} px down the screen"
-    screen(narrow_tab, "storyboard-editor", at='.scene-card[data-index="2"]')
+    screen(narrow, "storyboard-editor", at='.scene-card[data-index="2"]')
 
     # A toast never covers the control just used: Save scene, at the bottom of the screen.
     move = page.locator("#scene-editor").get_by_label("Camera move")
@@ -274,13 +268,13 @@ def test_phone_layout_keeps_things_where_they_are_used(client: Client, rendered:
     # The player and Download: Download within one screen of the player's top.
     video = page.locator("#result-video")
     video.evaluate("e => e.scrollIntoView({block: 'start'})")
-    settle(narrow_tab)
-    top = box(narrow_tab, "#result-video")
-    download = box(narrow_tab, "#download-link")
+    settle(narrow)
+    top = box(narrow, "#result-video")
+    download = box(narrow, "#download-link")
     assert download["y"] + download["height"] - top["y"] <= height, (top, download)
     assert download["y"] + download["height"] <= height, "Download is off the screen with the player"
     assert top["height"] >= 0.4 * height, f"the player is only {top['height']:.0f} px tall"
-    screen(narrow_tab, "render-result", at="#step-render")
+    screen(narrow, "render-result", at="#step-render")
 
     # The Length row at the bottom of the screen: its toast goes elsewhere.
     length = page.locator("#project-duration")
@@ -289,8 +283,8 @@ def test_phone_layout_keeps_things_where_they_are_used(client: Client, rendered:
     length.press("Enter")
     toast = page.locator(".toast", has_text="Length set to 5 s.")
     expect(toast).to_be_visible()
-    assert not overlaps(toast.bounding_box(), box(narrow_tab, "#project-duration"))
-    assert not narrow_tab.errors, narrow_tab.errors
+    assert not overlaps(toast.bounding_box(), box(narrow, "#project-duration"))
+    assert not narrow.errors, narrow.errors
 
 
 # ---------------------------------------------------------------------------------------------- contrast

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import NARROW, Server, Tab, expect, no_horizontal_overflow, no_junk_text, open_tab, sign_in
+from browser import Server, Tab, expect, no_horizontal_overflow, no_junk_text, open_tab, sign_in
 
 WIDE_900 = {"width": 1280, "height": 900}
 DATED = ["chelsea_cat.png", "kimono_portrait.jpg", "fox_parade.jpg"]  # kimono 2020-01-26, fox 2020-01-29
@@ -23,11 +23,6 @@ DATED = ["chelsea_cat.png", "kimono_portrait.jpg", "fox_parade.jpg"]  # kimono 2
 @pytest.fixture()
 def wide(browser: Any, server: Server) -> Iterator[Tab]:
     yield from open_tab(browser, server, WIDE_900)
-
-
-@pytest.fixture()
-def narrow(browser: Any, server: Server) -> Iterator[Tab]:
-    yield from open_tab(browser, server, NARROW)
 
 
 def _photos(good_photos: list[Path], names: list[str]) -> list[Path]:
