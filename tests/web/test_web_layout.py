@@ -123,6 +123,13 @@ def wide_tab(browser: Any, server: Server) -> Iterator[Tab]:
     yield from open_tab(browser, server, WIDE)
 
 
+def requests_made(tab: Tab, method: str) -> list[str]:
+    """The URLs of the `method` requests the page makes from now on."""
+    urls: list[str] = []
+    tab.page.on("request", lambda r: urls.append(r.url) if r.method == method else None)
+    return urls
+
+
 def open_project(tab: Tab, pid: str) -> None:
     tab.page.goto(f"{tab.server.url}/#/p/{pid}")
     expect(tab.page.locator("#step-photos")).to_be_visible()
@@ -134,8 +141,7 @@ def test_a_removed_photo_comes_back_with_undo(client: Client, picks: list[Path],
     page = wide_tab.page
     pid = client.project(name="Undo me", photos=picks)
     before = [p["id"] for p in client.photos(pid)]
-    deletes: list[str] = []
-    page.on("request", lambda r: deletes.append(r.url) if r.method == "DELETE" else None)
+    deletes = requests_made(wide_tab, "DELETE")
     sign_in(wide_tab)
     open_project(wide_tab, pid)
     tiles = page.locator(".photo-grid .tile")
@@ -178,8 +184,7 @@ def test_a_removed_photo_comes_back_with_undo(client: Client, picks: list[Path],
 def test_arrow_keys_on_looks_move_focus_without_choosing(client: Client, picks: list[Path], wide_tab: Tab) -> None:
     page = wide_tab.page
     pid = client.project(name="Looks by keyboard", photos=picks[:2], look="ghibli")
-    patches: list[str] = []
-    page.on("request", lambda r: patches.append(r.url) if r.method == "PATCH" else None)
+    patches = requests_made(wide_tab, "PATCH")
     sign_in(wide_tab)
     open_project(wide_tab, pid)
     cards = page.locator(".look-card")
