@@ -17,14 +17,11 @@ RetryInfo's retryDelay (a protobuf Duration, "37s")."""
 from __future__ import annotations
 
 import base64
-import itertools
 import re
-import threading
-from collections import deque
 from typing import Any
 
 from fakes import media
-from fakes.http import Failure, FakeServer, Request, Response, Route
+from fakes.http import Failure, GenerationServer, Request, Response, Route
 from fakes.planner import default_proposal
 
 KEY = "test-gemini-key-0123456789"
@@ -131,16 +128,11 @@ def rate_limited(*, model: str, retry_delay: str | None) -> Response:
     return _error(429, message, "RESOURCE_EXHAUSTED", details=details)
 
 
-class GeminiServer(FakeServer):
+class GeminiServer(GenerationServer):
     def __init__(self, *, key: str = KEY, polls_before_done: int = 2) -> None:
-        super().__init__()
-        self.key = key
-        self.polls_before_done = polls_before_done
-        self.plan_answers: deque[str] = deque()
+        super().__init__(key=key, polls_before_done=polls_before_done)
         self.operations: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
-        self._ids = itertools.count(1)
-        self._op_lock = threading.Lock()
         self.route("generate", "POST", r"/v1beta/models/(?P<model>[^/:]+):generateContent", self.generate)
         self.route("predict", "POST", r"/v1beta/models/(?P<model>[^/:]+):predictLongRunning", self.predict)
         self.route("operation", "GET", r"/v1beta/models/(?P<model>[^/]+)/operations/(?P<op>[^/]+)", self.operation)
@@ -214,8 +206,8 @@ class GeminiServer(FakeServer):
         instance = (body.get("instances") or [{}])[0]
         params = body.get("parameters") or {}
         image = instance.get("image") or {}
-        op = f"op{next(self._ids)}"
-        with self._op_lock:
+        op = f"op{self.next_id()}"
+        with self.generation_lock:
             self.operations[op] = {
                 "model": match["model"],
                 "polls": 0,
@@ -228,7 +220,7 @@ class GeminiServer(FakeServer):
 
     def operation(self, request: Request, match: re.Match[str]) -> Response:
         op_id = match["op"]
-        with self._op_lock:
+        with self.generation_lock:
             op = self.operations.get(op_id)
             if op is None:
                 return _error(404, "operation not found", "NOT_FOUND")
@@ -245,7 +237,7 @@ class GeminiServer(FakeServer):
                                   "error": {"code": 13, "message": "Video generation failed unexpectedly."}})
         else:
             file_id = f"file{op_id}"
-            with self._op_lock:
+            with self.generation_lock:
                 if file_id not in self.files:
                     w, h = op["size"]
                     self.files[file_id] = media.clip(op["image"], seconds=op["seconds"], width=w, height=h)

@@ -7,6 +7,7 @@ shapes; a test scripts what goes wrong with `fail(route, ...)` and reads what th
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
@@ -241,3 +242,20 @@ class FakeServer:
                 return answer
             request.headers["x-fake-failure"] = failure.kind
         return route.handler(request, match)
+
+
+class GenerationServer(FakeServer):
+    """A fake of a provider that generates asynchronously: its key, long-running generations that finish after
+    `polls_before_done` polls (numbered by `next_id`, kept under `generation_lock`), and the planner's
+    answers a test queues (`plan_answers`; a default proposal when none is left)."""
+
+    def __init__(self, *, key: str, polls_before_done: int) -> None:
+        super().__init__()
+        self.key = key
+        self.polls_before_done = polls_before_done
+        self.plan_answers: deque[str] = deque()
+        self.generation_lock = threading.Lock()
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> int:
+        return next(self._ids)

@@ -7,15 +7,12 @@ videos/{id}/content). Auth is "Authorization: Bearer"; errors are {"error": {mes
 from __future__ import annotations
 
 import base64
-import itertools
 import re
-import threading
 import time
-from collections import deque
 from typing import Any
 
 from fakes import media
-from fakes.http import Failure, FakeServer, Request, Response, Route
+from fakes.http import Failure, GenerationServer, Request, Response, Route
 from fakes.planner import default_proposal
 
 KEY = "sk-test-openai-0123456789abcdef"
@@ -26,15 +23,10 @@ VIDEO_SECONDS = {"4", "8", "12"}
 SAFETY = "Your request was rejected as a result of our safety system."
 
 
-class OpenAIServer(FakeServer):
+class OpenAIServer(GenerationServer):
     def __init__(self, *, key: str = KEY, polls_before_done: int = 2) -> None:
-        super().__init__()
-        self.key = key
-        self.polls_before_done = polls_before_done
-        self.plan_answers: deque[str] = deque()
+        super().__init__(key=key, polls_before_done=polls_before_done)
         self.videos: dict[str, dict[str, Any]] = {}
-        self._ids = itertools.count(1)
-        self._video_lock = threading.Lock()
         self.route("edit", "POST", r"/v1/images/edits", self.edit)
         self.route("chat", "POST", r"/v1/chat/completions", self.chat)
         self.route("video_create", "POST", r"/v1/videos", self.video_create)
@@ -117,17 +109,17 @@ class OpenAIServer(FakeServer):
             if frame.shape[1] != w or frame.shape[0] != h:
                 return _error(400, "Inpaint image must match the requested width and height",
                               "invalid_request_error", "invalid_value")
-        vid = f"video_{next(self._ids)}"
+        vid = f"video_{self.next_id()}"
         record = {"id": vid, "object": "video", "model": form.get("model", (None, b"sora-2"))[1].decode(),
                   "status": "queued", "progress": 0, "created_at": int(time.time()), "size": size,
                   "seconds": seconds, "prompt": form.get("prompt", (None, b""))[1].decode()}
-        with self._video_lock:
+        with self.generation_lock:
             self.videos[vid] = {"record": record, "polls": 0, "reference": reference or None,
                                 "fate": request.headers.get("x-fake-failure")}
         return Response.json(record)
 
     def video_get(self, request: Request, match: re.Match[str]) -> Response:
-        with self._video_lock:
+        with self.generation_lock:
             video = self.videos.get(match["id"])
             if video is None:
                 return _error(404, "No such video", "invalid_request_error", "not_found")

@@ -8,15 +8,13 @@ and answers 422 otherwise. Auth is "Authorization: Bearer"; errors are RFC 7807 
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import math
 import re
-import threading
 from typing import Any
 
 from fakes import media
-from fakes.http import Failure, FakeServer, Request, Response, Route
+from fakes.http import Failure, GenerationServer, Request, Response, Route
 
 KEY = "r8_test_token_0123456789abcdef"
 MUSICGEN_VERSION = "671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
@@ -36,15 +34,11 @@ def _flux_size(ratio: str) -> tuple[int, int]:
     return width, round(width / r / 16) * 16
 
 
-class ReplicateServer(FakeServer):
+class ReplicateServer(GenerationServer):
     def __init__(self, *, key: str = KEY, polls_before_done: int = 2) -> None:
-        super().__init__()
-        self.key = key
-        self.polls_before_done = polls_before_done
+        super().__init__(key=key, polls_before_done=polls_before_done)
         self.predictions: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
-        self._ids = itertools.count(1)
-        self._plock = threading.Lock()
         self.active = 0
         """Predictions created and not yet finished: generations in flight."""
         self.max_active = 0
@@ -89,12 +83,12 @@ class ReplicateServer(FakeServer):
         problem = self._check_inputs(model, inputs)
         if problem is not None:
             return _problem(422, "Input validation failed", problem)
-        pid = f"p{next(self._ids)}"
+        pid = f"p{self.next_id()}"
         record = {"id": pid, "model": model, "version": version or "official", "input": inputs, "logs": "",
                   "output": None, "error": None, "status": "starting", "created_at": "2025-01-01T00:00:00Z",
                   "urls": {"get": f"{self.url}/v1/predictions/{pid}",
                            "cancel": f"{self.url}/v1/predictions/{pid}/cancel"}}
-        with self._plock:
+        with self.generation_lock:
             self.predictions[pid] = {"record": record, "polls": 0, "fate": request.headers.get("x-fake-failure")}
             self.active += 1
             self.max_active = max(self.max_active, self.active)
@@ -120,7 +114,7 @@ class ReplicateServer(FakeServer):
         return None
 
     def get(self, request: Request, match: re.Match[str]) -> Response:
-        with self._plock:
+        with self.generation_lock:
             p = self.predictions.get(match["id"])
             if p is None:
                 return _problem(404, "Not found", "The requested prediction does not exist")
@@ -132,7 +126,7 @@ class ReplicateServer(FakeServer):
                 record.update(status="processing", logs=f"{min(99, 40 * p['polls'])}%|####      | 4/10 [00:01<00:01]")
                 return Response.json(record)
         fate = p["fate"]
-        with self._plock:
+        with self.generation_lock:
             self.active -= 1
         if fate == "refuse":
             record.update(status="failed", error=SENSITIVE)
@@ -167,7 +161,7 @@ class ReplicateServer(FakeServer):
         return f"{self.url}/files/{name}"
 
     def cancel(self, request: Request, match: re.Match[str]) -> Response:
-        with self._plock:
+        with self.generation_lock:
             p = self.predictions.get(match["id"])
             if p is None:
                 return _problem(404, "Not found", "The requested prediction does not exist")
