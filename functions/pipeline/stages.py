@@ -12,15 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.models.media import (
-    AnalyzeMusicRequest,
-    AnalyzePhotoRequest,
-    MusicInfo,
-    MusicRequest,
-    MusicTrack,
-    PhotoInfo,
-    PhotoSource,
-)
+from shared.models import media
 from shared.models.plan import PlanRequest, ScenePlan
 from shared.models.product import ProductResult
 from shared.models.render import ClipRequest, ClipResult, ComposeRequest, ComposeResult, StyledImage, StyleRequest
@@ -54,18 +46,18 @@ def stages() -> dict[str, Stage]:
         # Model planners look at the photos' thumbnails, so they get the store.
         return plan.run_plan(request=request, store=store, report=report)
 
-    def photo_identity(request: AnalyzePhotoRequest) -> AnalyzePhotoRequest:
+    def photo_identity(request: media.AnalyzePhotoRequest) -> media.AnalyzePhotoRequest:
         # A photo's analysis depends on its bytes, not on its file name or place in the order.
-        return request.model_copy(update={"source": PhotoSource(key=request.source.key, name="", index=0)})
+        return request.model_copy(update={"source": media.PhotoSource(key=request.source.key, name="", index=0)})
 
-    def photo_rebind(result: PhotoInfo, request: AnalyzePhotoRequest) -> PhotoInfo:
+    def photo_rebind(result: media.PhotoInfo, request: media.AnalyzePhotoRequest) -> media.PhotoInfo:
         return result.model_copy(update={"source": request.source})
 
-    def music_identity(request: MusicRequest) -> MusicRequest:
+    def music_identity(request: media.MusicRequest) -> media.MusicRequest:
         # A user's song is converted as it is: the video's length, seed and mood play no part.
         if request.user_key is None:
             return request
-        return MusicRequest(duration=1.0, user_key=request.user_key, user_name=request.user_name)
+        return media.MusicRequest(duration=1.0, user_key=request.user_key, user_name=request.user_name)
 
     def plan_identity(request: PlanRequest) -> PlanRequest:
         # The edit (order, cuts, moves) does not depend on the look; only the prompts' wording does.
@@ -77,11 +69,11 @@ def stages() -> dict[str, Stage]:
         return restyle_plan(result, look=request.look)
 
     table = [
-        Stage("analyze_photo", analyze.analyze_photo, AnalyzePhotoRequest, PhotoInfo,
+        Stage("analyze_photo", analyze.analyze_photo, media.AnalyzePhotoRequest, media.PhotoInfo,
               version(analyze, "ANALYZE_VERSION"), identity=photo_identity, rebind=photo_rebind),
-        Stage("analyze_music", analyze.analyze_music, AnalyzeMusicRequest, MusicInfo,
+        Stage("analyze_music", analyze.analyze_music, media.AnalyzeMusicRequest, media.MusicInfo,
               version(analyze, "MUSIC_ANALYSIS_VERSION")),
-        Stage("music", music.run_music, MusicRequest, MusicTrack, version(music, "MUSIC_VERSION"),
+        Stage("music", music.run_music, media.MusicRequest, media.MusicTrack, version(music, "MUSIC_VERSION"),
               identity=music_identity),
         Stage("plan", plan_entry, PlanRequest, ScenePlan, version(plan, "PLAN_VERSION"),
               identity=plan_identity, rebind=plan_rebind),
