@@ -67,17 +67,28 @@ def thumbnails(*, store: ArtifactStore | None, candidates: Candidates) -> list[T
     return out
 
 
+PLANNER_PRICES: dict[str, Price] = {
+    "gemini-2.5-flash": Price(per_million_input_tokens=0.30, per_million_output_tokens=2.50,
+                              source="Gemini API pricing for gemini-2.5-flash, text and image input (2025)"),
+    "gpt-4o": Price(per_million_input_tokens=2.50, per_million_output_tokens=10.0,
+                    source="OpenAI pricing for gpt-4o (2025); thumbnails sent at detail=low (85 tokens)"),
+}
+"""The planner models we know, and their list prices."""
+DEFAULT_PLANNER = {"gemini": "gemini-2.5-flash", "openai": "gpt-4o"}
+"""Each vendor's planner when a spec names no model; a model we do not know is estimated at its price."""
+
+
 class RepairError(ProviderOutputError):
     """Both answers were unusable. Carries what the two calls cost (they are billed all the same)."""
 
 
 class CloudPlanProvider(VendorCalls):
     stage = "plan"
-    default_model: str = ""
-    price: Price = Price()
 
     def __init__(self, model: str | None = None) -> None:
-        self.model = model or self.default_model
+        default = DEFAULT_PLANNER[self.vendor]
+        self.model = model or default
+        self.price = PLANNER_PRICES.get(self.model, PLANNER_PRICES[default])
         self.name = f"{self.vendor}:{self.model}"
         preload_sdk(self.vendor)  # whole, under one lock, before any call: see shared/providers/sdk/imports.py
 

@@ -7,14 +7,10 @@ from typing import Any
 from functions.plan.providers.cloud import Answer, CloudPlanProvider, Thumbnail, repair_text
 from functions.plan.providers.proposal import PlanProposal
 from shared.providers.errors import ProviderOutputError, ProviderRefusedError
-from shared.providers.prices import Price
 
 
 class GeminiPlanProvider(CloudPlanProvider):
     vendor = "gemini"
-    default_model = "gemini-2.5-flash"
-    price = Price(per_million_input_tokens=0.30, per_million_output_tokens=2.50,
-                  source="Gemini API pricing for gemini-2.5-flash, text and image input (2025)")
 
     def _ask(self, *, client: Any, instructions: str, thumbs: list[Thumbnail], repair: tuple[str, str] | None,
              seed: int) -> Answer:

@@ -8,7 +8,6 @@ from typing import Any
 from functions.plan.providers.cloud import Answer, CloudPlanProvider, Thumbnail, repair_text
 from functions.plan.providers.proposal import PlanProposal
 from shared.providers.errors import ProviderOutputError, ProviderRefusedError
-from shared.providers.prices import Price
 
 SYSTEM = "You are a film editor who plans short, beat-synced videos from people's photos. You answer in JSON only."
 
@@ -23,9 +22,6 @@ def response_format() -> Any:
 
 class OpenAIPlanProvider(CloudPlanProvider):
     vendor = "openai"
-    default_model = "gpt-4o"
-    price = Price(per_million_input_tokens=2.50, per_million_output_tokens=10.0,
-                  source="OpenAI pricing for gpt-4o (2025); thumbnails sent at detail=low (85 tokens)")
 
     def _ask(self, *, client: Any, instructions: str, thumbs: list[Thumbnail], repair: tuple[str, str] | None,
              seed: int) -> Answer:

@@ -208,3 +208,12 @@ def test_a_retry_delay_above_the_cap_fails_the_link_at_once_saying_why(gemini: G
     [attempt] = plan.attempts
     assert attempt.kind == "rate_limited"
     assert "asks to wait 37 s, longer than the 5 s we wait (MOMENTLOOP_RETRY_AFTER_MAX)" in attempt.reason
+
+
+def test_a_planner_is_priced_by_its_model_and_an_unknown_one_like_its_vendors_default() -> None:
+    from functions.plan.providers import get_provider
+    from functions.plan.providers.cloud import PLANNER_PRICES
+
+    assert get_provider("gemini").links[0].price == PLANNER_PRICES["gemini-2.5-flash"]  # type: ignore[attr-defined]
+    openai = get_provider("openai:gpt-4o-mini").links[0]  # type: ignore[attr-defined]
+    assert (openai.name, openai.price) == ("openai:gpt-4o-mini", PLANNER_PRICES["gpt-4o"])
