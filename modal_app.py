@@ -51,7 +51,7 @@ GPU_PACKAGES: list[str] = DEPLOY.get("gpu_packages", [])
 
 
 def warm_librosa() -> None:
-    """Image build step: compile librosa's numba kernels (what functions/analyze/music.py calls) once, into
+    """Image build step: compile librosa's numba kernels (what functions/analyze/audio.py and beats.py call) once, into
     the image's NUMBA_CACHE_DIR, so no container pays the compile on its first song."""
     import librosa
     import numpy as np
