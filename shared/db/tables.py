@@ -47,7 +47,8 @@ def _sqlite(dialect: Dialect) -> bool:
 
 class StoredOnSQLiteAs(TypeDecorator[Any]):
     """A value PostgreSQL holds in a native type (`native`, else `impl`) and SQLite in a plainer one: `sqlite`
-    is that type, the conversion into it and the conversion back. None is SQL NULL on both."""
+    is that type, the conversion into it and the conversion back. None is SQL NULL on both. SQLAlchemy reads
+    `cache_ok` from each class's own attributes only, so every subclass says it again."""
 
     cache_ok = True
     native: TypeEngine[Any] | None = None
@@ -70,21 +71,21 @@ def _from_epoch(seconds: float) -> datetime:
 class Timestamp(StoredOnSQLiteAs):
     """An aware time: `timestamptz` on PostgreSQL, ISO 8601 text on SQLite."""
 
-    impl = DateTime(timezone=True)
+    impl, cache_ok = DateTime(timezone=True), True
     sqlite = Text(), datetime.isoformat, datetime.fromisoformat
 
 
 class Deadline(StoredOnSQLiteAs):
     """A moment by the database's clock (a lease's end): `timestamptz` on PostgreSQL, epoch seconds on SQLite."""
 
-    impl = DateTime(timezone=True)
+    impl, cache_ok = DateTime(timezone=True), True
     sqlite = REAL(), datetime.timestamp, _from_epoch
 
 
 class Document(StoredOnSQLiteAs):
     """A JSON document: `jsonb` on PostgreSQL (written with the engine's `dumps`), text on SQLite."""
 
-    impl, native = Text(), JSONB(none_as_null=True)
+    impl, native, cache_ok = Text(), JSONB(none_as_null=True), True
     sqlite = Text(), dumps, json.loads
 
 

@@ -401,3 +401,18 @@ def test_a_database_made_before_leases_keeps_its_jobs_and_gains_leases(backend: 
             close = getattr(s, "close", None)
             if close is not None:
                 close()
+
+
+def test_the_column_types_that_differ_by_database_keep_statements_cacheable() -> None:
+    """SQLAlchemy caches a statement only when each TypeDecorator class says cache_ok itself; otherwise it warns
+    on stderr at every query (the CLI's one-line errors got it as a second line) and compiles each afresh."""
+    import warnings
+
+    from sqlalchemy import bindparam, select
+
+    from shared.db.tables import Deadline, Document, Timestamp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for column_type in (Document, Timestamp, Deadline):
+            assert select(bindparam("x", type_=column_type))._generate_cache_key() is not None, column_type
